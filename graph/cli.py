@@ -1,0 +1,98 @@
+"""The ``kzgraph`` command: argument parsing and output only; the work lives in the library.
+
+Subcommands are registered in :data:`COMMANDS` as ``(name, module, summary)``. A module exposes
+``add_parser(subparsers) -> ArgumentParser`` and ``run(args) -> int`` and is imported only when
+its command runs (or its help is asked for), so ``kzgraph --version`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from graph import __version__
+from graph.errors import KzGraphError, ValidationFailed
+
+#: One line per subcommand: (name, module exposing add_parser/run, one-line summary).
+COMMANDS: list[tuple[str, str, str]] = [
+    ("build", "graph.commands.build", "validate and write every output into dist/"),
+    ("validate", "graph.commands.validate", "check the data against the shapes and checks"),
+    ("stats", "graph.commands.stats", "count resources, predicates and graphs"),
+    ("export", "graph.commands.export", "serialise the dataset in one RDF format"),
+    ("locate", "graph.commands.locate", "find a quote in a source text for its provenance"),
+    ("link", "graph.commands.link", "link entities to Wikidata or DBpedia by reconciliation"),
+    ("enrich", "graph.commands.enrich", "import labels, descriptions and dates of linked entities"),
+    ("query", "graph.commands.query", "run a SPARQL query (text, file, stdin or catalogue name)"),
+    ("serve", "graph.commands.serve", "serve SPARQL, a query page and linked-data pages over HTTP"),
+    ("publish", "graph.commands.publish", "load the graph into a SPARQL store (Graph Store Protocol)"),
+    ("view", "graph.commands.view", "write the interactive network view as one HTML file"),
+]
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only ``command``'s module is imported, the others are listed by summary."""
+    parser = argparse.ArgumentParser(
+        prog="kzgraph",
+        description="kzgraph: an open RDF knowledge graph with sourced facts.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example:\n  kzgraph build -o dist\n\n"
+        "Run `kzgraph COMMAND --help` for a command's options.",
+    )
+    parser.add_argument("--version", action="version", version=f"kzgraph {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, module_name, summary in COMMANDS:
+        if name == command:
+            module = importlib.import_module(module_name)
+            sub = module.add_parser(subparsers)
+            sub.set_defaults(run=module.run)
+        else:
+            subparsers.add_parser(name, help=summary, description=summary)
+    return parser
+
+
+def _command_in(argv: Sequence[str]) -> str | None:
+    names = {name for name, _m, _s in COMMANDS}
+    for arg in argv:
+        if arg in names:
+            return arg
+        if not arg.startswith("-"):
+            return None
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``kzgraph`` with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_command_in(args_list))
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as exc:  # --help, --version and usage errors (argparse exits 2)
+        return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
+    if getattr(args, "run", None) is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        code: int = args.run(args)
+        return code
+    except ValidationFailed as exc:
+        if exc.report_text:
+            sys.stderr.write(exc.report_text)
+        print(f"kzgraph: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KzGraphError as exc:
+        print(f"kzgraph: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except BrokenPipeError:
+        return 0
+    except OSError as exc:  # e.g. an output directory that cannot be written
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"kzgraph: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

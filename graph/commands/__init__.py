@@ -1,0 +1,56 @@
+"""The ``kzgraph`` subcommands, one module each; shared options are defined once here."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from graph.errors import InputError
+
+
+def add_subcommand(
+    subparsers: Any, name: str, summary: str, description: str, example: str
+) -> argparse.ArgumentParser:
+    """A subparser whose help has a description and ends with an example."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        name,
+        help=summary,
+        description=description,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example:\n" + "\n".join(f"  {line}" for line in example.splitlines()),
+    )
+    return parser
+
+
+def add_input_options(parser: argparse.ArgumentParser) -> None:
+    """``--ontology DIR`` and ``--data DIR``: where to read the inputs from."""
+    parser.add_argument(
+        "--ontology", metavar="DIR", help="ontology directory (default: the project's ontology/)"
+    )
+    parser.add_argument(
+        "--data", metavar="DIR", help="data directory (default: the project's data/)"
+    )
+
+
+def add_output_option(parser: argparse.ArgumentParser) -> None:
+    """``-o FILE``; ``-`` or nothing means standard output."""
+    parser.add_argument(
+        "-o", "--output", metavar="FILE", default="-", help="write here instead of stdout ('-')"
+    )
+
+
+def emit(data: bytes | str, output: str | None) -> None:
+    """Write to stdout (``-``/None) or atomically to a file."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    if output in (None, "-"):
+        sys.stdout.flush()
+        sys.stdout.buffer.write(raw)
+        sys.stdout.buffer.flush()
+        return
+    from graph.export import write_atomic
+
+    try:
+        write_atomic(output, raw)
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror or exc}", output) from None

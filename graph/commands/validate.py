@@ -1,0 +1,39 @@
+"""``kzgraph validate``: SHACL shapes plus quality checks, as a readable report."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from graph.commands import add_input_options, add_subcommand
+
+NAME = "validate"
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    parser = add_subcommand(
+        subparsers,
+        NAME,
+        "check the data against the shapes and checks",
+        "Validate the union of ontology and data against ontology/shapes.ttl and run the\n"
+        "quality checks in ontology/checks/. Prints one line per problem; exits 1 when the\n"
+        "data does not conform, 2 when an input cannot be read.",
+        "kzgraph validate",
+    )
+    add_input_options(parser)
+    parser.add_argument(
+        "--shapes", metavar="FILE", help="SHACL shapes (default: ONTOLOGY/shapes.ttl)"
+    )
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from graph.load import load_graph
+    from graph.paths import resolve_dir
+    from graph.validate import validate
+
+    ontology = resolve_dir("ontology", args.ontology)
+    ds = load_graph(ontology, args.data)
+    result = validate(ds, args.shapes or ontology / "shapes.ttl", ontology / "checks")
+    print(result.report_text, end="")
+    return 0 if result.conforms else 1

@@ -1,0 +1,178 @@
+"""Serialise the dataset, deterministically: the same inputs give byte-identical outputs.
+
+Formats sit behind one small interface (:data:`FORMATS`: name -> :class:`Format`), as rdflib's
+plugin registry does. ``nquads``, ``trig`` and ``jsonld`` keep every named graph; ``turtle`` and
+``ntriples`` write the merged union. Ordering is made canonical where rdflib's is not:
+N-Triples/N-Quads lines are sorted; TriG graphs are written in sorted order (rdflib iterates its
+contexts from a set, whose order changes with ``PYTHONHASHSEED``); JSON-LD arrays are sorted.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rdflib import Dataset, Graph
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+from rdflib.namespace import NamespaceManager
+from rdflib.plugins.serializers.trig import TrigSerializer
+from rdflib.plugins.serializers.turtle import TurtleSerializer
+
+from graph.errors import InputError
+from graph.load import add_quad, new_dataset, quads
+from graph.namespaces import prefixes_for
+
+Writer = Callable[[Dataset, Mapping[str, str]], bytes]
+
+
+@dataclass(frozen=True)
+class Format:
+    """An output format: its name, file extension, media type and writer."""
+
+    name: str
+    extension: str
+    media_type: str
+    writer: Writer
+
+
+def _merged(ds: Dataset, prefixes: Mapping[str, str]) -> Graph:
+    graph = Graph(bind_namespaces="none")
+    graph.namespace_manager = NamespaceManager(graph, bind_namespaces="none")
+    for prefix, iri in prefixes.items():
+        graph.bind(prefix, iri, override=True, replace=True)
+    for s, p, o, _g in quads(ds):
+        graph.add((s, p, o))
+    return graph
+
+
+def _rebound(ds: Dataset, prefixes: Mapping[str, str]) -> Dataset:
+    """A copy of ``ds`` whose only prefix bindings are ``prefixes``."""
+    copy = new_dataset(dict(prefixes))
+    for quad in quads(ds):
+        add_quad(copy, quad)
+    return copy
+
+
+def _sorted_lines(text: str) -> bytes:
+    lines = sorted({line for line in text.splitlines() if line.strip()})
+    return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
+
+
+def write_nquads(ds: Dataset, prefixes: Mapping[str, str]) -> bytes:
+    return _sorted_lines(_rebound(ds, prefixes).serialize(format="nquads"))
+
+
+def write_ntriples(ds: Dataset, prefixes: Mapping[str, str]) -> bytes:
+    return _sorted_lines(_merged(ds, prefixes).serialize(format="nt"))
+
+
+def write_turtle(ds: Dataset, prefixes: Mapping[str, str]) -> bytes:
+    stream = io.BytesIO()
+    TurtleSerializer(_merged(ds, prefixes)).serialize(stream, encoding="utf-8")
+    return stream.getvalue()
+
+
+class _SortedTrigSerializer(TrigSerializer):
+    """rdflib's TriG serializer with the named graphs in sorted order, empty ones left out."""
+
+    def __init__(self, store: Dataset) -> None:
+        super().__init__(store)
+        self.contexts = sorted(
+            (c for c in self.contexts if c.identifier != DATASET_DEFAULT_GRAPH_ID and len(c)),
+            key=lambda c: str(c.identifier),
+        )
+        self.default_context = None
+
+
+def write_trig(ds: Dataset, prefixes: Mapping[str, str]) -> bytes:
+    stream = io.BytesIO()
+    _SortedTrigSerializer(_rebound(ds, prefixes)).serialize(stream, encoding="utf-8")
+    return stream.getvalue()
+
+
+def jsonld_context(prefixes: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The JSON-LD context: one term per canonical prefix."""
+    return {"@context": dict(sorted((prefixes or prefixes_for()).items()))}
+
+
+def _canonical_json(value: Any, key: str | None = None) -> Any:
+    """Sort every JSON-LD array except ordered ``@list`` values; objects keep sorted keys."""
+    if isinstance(value, dict):
+        return {k: _canonical_json(v, k) for k, v in sorted(value.items())}
+    if isinstance(value, list):
+        items = [_canonical_json(v) for v in value]
+        if key == "@list":
+            return items
+        return sorted(items, key=_sort_key)
+    return value
+
+
+def _sort_key(value: Any) -> tuple[str, str]:
+    """Nodes by ``@id`` first (so graphs and subjects read in order), then by their content."""
+    node_id = value.get("@id", "") if isinstance(value, dict) else ""
+    return str(node_id), json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def write_jsonld(ds: Dataset, prefixes: Mapping[str, str]) -> bytes:
+    context = jsonld_context(prefixes)["@context"]
+    text = _rebound(ds, prefixes).serialize(format="json-ld", context=context, auto_compact=True)
+    data = json.loads(text)
+    if isinstance(data, dict) and "@context" in data:
+        body = {k: v for k, v in data.items() if k != "@context"}
+        data = {"@context": context, **_canonical_json(body)}
+    else:
+        data = _canonical_json(data)
+    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+FORMATS: dict[str, Format] = {
+    "nquads": Format("nquads", "nq", "application/n-quads", write_nquads),
+    "trig": Format("trig", "trig", "application/trig", write_trig),
+    "turtle": Format("turtle", "ttl", "text/turtle", write_turtle),
+    "ntriples": Format("ntriples", "nt", "application/n-triples", write_ntriples),
+    "jsonld": Format("jsonld", "jsonld", "application/ld+json", write_jsonld),
+}
+
+
+def export(
+    ds: Dataset,
+    format: str = "trig",
+    destination: str | os.PathLike[str] | None = None,
+    prefixes: Mapping[str, str] | None = None,
+) -> bytes:
+    """Serialise ``ds`` in ``format`` (a key of :data:`FORMATS`) and return the bytes.
+
+    Args:
+        ds: the dataset.
+        format: ``nquads``, ``trig``, ``turtle``, ``ntriples`` or ``jsonld``.
+        destination: when given, also write the bytes there atomically.
+        prefixes: prefix map to bind; default the canonical one.
+    """
+    try:
+        chosen = FORMATS[format]
+    except KeyError:
+        raise InputError(f"unknown format {format!r} (choose from {', '.join(FORMATS)})") from None
+    data = chosen.writer(ds, prefixes if prefixes is not None else prefixes_for())
+    if destination is not None:
+        write_atomic(destination, data)
+    return data
+
+
+def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary sibling and a rename: never half a file."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,54 @@
+"""Shared fixtures: the real project loaded and built once per session, and scratch copies."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from rdflib import Dataset
+
+from graph.build import BuildResult, build
+from graph.load import load_graph
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "tests" / "fixtures"
+MINI = FIXTURES / "mini"
+ONTOLOGY = REPO / "ontology"
+DATA = REPO / "data"
+
+
+@pytest.fixture(scope="session")
+def dataset() -> Dataset:
+    """The real ontology and data, loaded once. Tests must not change it."""
+    return load_graph(ONTOLOGY, DATA)
+
+
+@pytest.fixture(scope="session")
+def mini_dataset() -> Dataset:
+    """The miniature fixture project (tests/fixtures/mini)."""
+    return load_graph(MINI / "ontology", MINI / "data")
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
+    """The real project built once into a scratch dist/."""
+    out = tmp_path_factory.mktemp("built") / "dist"
+    return build(out, ontology_dir=ONTOLOGY, data_dir=DATA)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A scratch copy of the real ontology/ and data/, to add one bad file to."""
+    shutil.copytree(ONTOLOGY, tmp_path / "ontology")
+    shutil.copytree(DATA, tmp_path / "data")
+    return tmp_path
+
+
+def snapshot(directory: Path) -> dict[str, bytes]:
+    """Every file under ``directory`` with its bytes, to compare before and after."""
+    return {
+        str(p.relative_to(directory)): p.read_bytes()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }

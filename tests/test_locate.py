@@ -1,0 +1,141 @@
+"""Finding quotes in a source text, and checking the recorded evidence against the sources."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from rdflib import Dataset
+
+from graph.errors import InputError
+from graph.load import load_graph
+from graph.locate import (
+    find_all,
+    locate,
+    normalise,
+    paragraph_of,
+    provenance_block,
+    source_for_file,
+    verify_evidence,
+)
+from graph.namespaces import KZR
+from graph.paths import seeds_dir
+
+from .conftest import FIXTURES, MINI
+
+SAMPLE = FIXTURES / "locate" / "sample.txt"
+
+
+def test_quote_spanning_line_breaks_and_tabs():
+    found = locate(SAMPLE, "It agreed to publish its findings in the spring.")
+    text = SAMPLE.read_text(encoding="utf-8")
+    assert found.paragraph == 2
+    assert text[found.start : found.end] == "It agreed\nto publish\tits findings\nin the spring."
+    assert found.quote == "It agreed to publish its findings in the spring."
+
+
+def test_offsets_count_code_points():
+    text = SAMPLE.read_text(encoding="utf-8")
+    found = locate(SAMPLE, "like Zoë")
+    assert text[found.start : found.end] == "like Zoë"
+    assert found.end - found.start == len("like Zoë") == 8
+    assert found.paragraph == 3
+
+
+def test_ambiguous_quote_is_an_error_naming_the_file():
+    with pytest.raises(InputError) as info:
+        locate(SAMPLE, "The committee met on a Tuesday.")
+    assert str(info.value).startswith(f"{info.value.path}: quote is ambiguous: found 2 times")
+    assert info.value.path.endswith("sample.txt")
+
+
+def test_missing_quote_is_an_error_naming_the_file():
+    with pytest.raises(InputError, match=r"sample\.txt: quote not found: 'The board met'"):
+        locate(SAMPLE, "The board met")
+
+
+def test_missing_file_is_an_error():
+    with pytest.raises(InputError, match="no such source file"):
+        locate(FIXTURES / "absent.txt", "x")
+
+
+def test_paragraph_numbering():
+    text = "one\n\n\ntwo a\ntwo b\n   \nthree"
+    assert [paragraph_of(text, text.index(w)) for w in ("one", "two a", "two b", "three")] == [
+        1,
+        2,
+        2,
+        3,
+    ]
+
+
+def test_normalise():
+    assert normalise("  a \n\t b  ") == "a b"
+
+
+def test_provenance_block_is_valid_trig():
+    found = locate(SAMPLE, "Nothing else.")
+    block = provenance_block(found, "kze:test", "kzr:src", "kzr:agent", "kz:Narration")
+    prefixes = (
+        "@prefix kz: <https://w3id.org/kzgraph/ontology#> .\n"
+        "@prefix kzr: <https://w3id.org/kzgraph/id/> .\n"
+        "@prefix kze: <https://w3id.org/kzgraph/evidence/> .\n"
+        "@prefix kzg: <https://w3id.org/kzgraph/graph/> .\n"
+        "@prefix prov: <http://www.w3.org/ns/prov#> .\n"
+    )
+    ds = Dataset().parse(data=prefixes + block, format="trig")
+    assert len(ds) == 8
+    assert f"kz:startOffset {found.start} ;" in block
+
+
+@given(
+    words=st.lists(st.text(alphabet="abcdeé—", min_size=1, max_size=6), min_size=3, max_size=30),
+    gaps=st.lists(st.sampled_from([" ", "  ", "\n", "\t", " \n "]), min_size=30, max_size=30),
+    data=st.data(),
+)
+def test_any_unique_span_is_found_where_it_is(words, gaps, data):
+    text = "".join(w + g for w, g in zip(words, gaps, strict=False))
+    i = data.draw(st.integers(0, len(words) - 1))
+    j = data.draw(st.integers(i, len(words) - 1))
+    quote = " ".join(words[i : j + 1])
+    spans = find_all(text, quote)
+    assert spans, "a quote cut from the text is always found"
+    for start, end in spans:
+        assert normalise(text[start:end]) == quote
+
+
+def test_source_for_file(mini_dataset):
+    assert source_for_file(mini_dataset, "source.txt") == KZR["source-mini"]
+    assert source_for_file(mini_dataset, "other.txt") is None
+
+
+def test_verify_evidence_on_the_mini_project(mini_dataset):
+    assert verify_evidence(mini_dataset, MINI) == []
+
+
+def test_verify_evidence_reports_a_shifted_offset(tmp_path):
+    shutil.copytree(MINI, tmp_path, dirs_exist_ok=True)
+    trig = tmp_path / "data" / "mini.trig"
+    trig.write_text(trig.read_text().replace("kz:startOffset 46 ;", "kz:startOffset 47 ;"))
+    problems = verify_evidence(load_graph(tmp_path / "ontology", tmp_path / "data"), tmp_path)
+    assert [str(p) for p in problems] == [
+        "https://w3id.org/kzgraph/evidence/decree-2021: kz:quote does not match "
+        "source.txt[47:105], which reads 'he Ministry of Examples issued a decree on 3 March "
+        "2021.'; the quote is at [46, 105)"
+    ]
+
+
+def test_verify_evidence_reports_a_changed_source(tmp_path):
+    shutil.copytree(MINI, tmp_path, dirs_exist_ok=True)
+    (tmp_path / "source.txt").write_text("changed\n")
+    problems = verify_evidence(load_graph(tmp_path / "ontology", tmp_path / "data"), tmp_path)
+    assert len(problems) == 1 and "has sha256" in problems[0].message
+
+
+@pytest.mark.skipif(
+    not seeds_dir().is_dir(), reason="the source texts (../shared/seeds) are absent"
+)
+def test_real_evidence_matches_the_source_texts(dataset):
+    assert [str(p) for p in verify_evidence(dataset)] == []
