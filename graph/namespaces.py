@@ -22,6 +22,9 @@ class KZ(DefinedNamespace):
     # Classes, concept schemes and their concepts
     ActionPlan: URIRef
     Address: URIRef
+    Alignment: URIRef
+    AlignmentStatus: URIRef
+    AlignmentStatusScheme: URIRef
     AmendingAct: URIRef
     Announced: URIRef
     Anticipated: URIRef
@@ -37,15 +40,18 @@ class KZ(DefinedNamespace):
     Claim: URIRef
     ClaimKind: URIRef
     ClaimKindScheme: URIRef
+    Close: URIRef
     Commitment: URIRef
     Constitution: URIRef
     Cooperation: URIRef
+    Curated: URIRef
     CurrentTenure: URIRef
     Decree: URIRef
     Demanded: URIRef
     DirectQuote: URIRef
     EditorialIdentification: URIRef
     Event: URIRef
+    Exact: URIRef
     Expectation: URIRef
     FormerTenure: URIRef
     InProgress: URIRef
@@ -54,12 +60,18 @@ class KZ(DefinedNamespace):
     Investigation: URIRef
     Launched: URIRef
     LegalAct: URIRef
+    MappingMethod: URIRef
+    MappingMethodScheme: URIRef
+    MatchKind: URIRef
+    MatchKindScheme: URIRef
     Narration: URIRef
     NewsOutlet: URIRef
+    PendingReconciliation: URIRef
     PilotProgramme: URIRef
     Programme: URIRef
     Project: URIRef
     Proposed: URIRef
+    Reconciled: URIRef
     ReformMeasure: URIRef
     ReformProgramme: URIRef
     ReportedSpeech: URIRef
@@ -74,17 +86,21 @@ class KZ(DefinedNamespace):
     TenureStatusScheme: URIRef
     Treaty: URIRef
     TreatyAccession: URIRef
+    TreatyParty: URIRef
     Unrest: URIRef
+    Verified: URIRef
 
     # Properties
     acceding: URIRef
     alignedWith: URIRef
+    alignmentStatus: URIRef
     announcedBy: URIRef
     anticipatedBy: URIRef
     assertionMode: URIRef
     attachedTo: URIRef
     changedQuantity: URIRef
     claimKind: URIRef
+    confidence: URIRef
     cooperatesWith: URIRef
     dateSigned: URIRef
     deliveredBy: URIRef
@@ -93,14 +109,20 @@ class KZ(DefinedNamespace):
     includesMeasure: URIRef
     initiatedBy: URIRef
     instrumentOf: URIRef
+    lastChecked: URIRef
     localFile: URIRef
+    mappingMethod: URIRef
+    matchKind: URIRef
     newRule: URIRef
     newValue: URIRef
     oldValue: URIRef
     paragraph: URIRef
     participant: URIRef
     partner: URIRef
+    partySince: URIRef
+    partyState: URIRef
     partyTo: URIRef
+    partyTreaty: URIRef
     phased: URIRef
     previousRule: URIRef
     prioritises: URIRef
@@ -119,11 +141,11 @@ class KZ(DefinedNamespace):
     startOffset: URIRef
     status: URIRef
     strengthens: URIRef
+    targetDataset: URIRef
     tenureStatus: URIRef
     transferredFrom: URIRef
     transferredTo: URIRef
     treaty: URIRef
-
 
 KZR = Namespace(BASE + "id/")
 KZT = Namespace(BASE + "id/topic/")
@@ -157,6 +179,7 @@ PREFIXES: dict[str, str] = {
     "sh": "http://www.w3.org/ns/shacl#",
     "void": "http://rdfs.org/ns/void#",
     "dcat": "http://www.w3.org/ns/dcat#",
+    "adms": "http://www.w3.org/ns/adms#",
     "oa": str(OA),
     "time": "http://www.w3.org/2006/time#",
     "vann": "http://purl.org/vocab/vann/",

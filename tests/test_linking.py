@@ -1,0 +1,415 @@
+"""Reconciliation, enrichment and federated queries against a real SPARQL server.
+
+A real ``oxigraph serve-read-only`` on 127.0.0.1 holds the fixture in Wikidata's data model
+(tests/fixtures/wikidata/); the reconciler, the enricher and the federated query talk to it
+over HTTP exactly as they would to Wikidata. A small real HTTP server in front of it fails on
+purpose to show the retries. Nothing mocks the HTTP layer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.server
+import subprocess
+import threading
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from rdflib import Literal, URIRef
+from rdflib.namespace import OWL, RDF, XSD
+
+from graph.catalogue import get_query
+from graph.cli import main
+from graph.errors import InputError
+from graph.labels import label_for
+from graph.linking import (
+    ENRICHMENT_GRAPH,
+    ClientSettings,
+    NetworkError,
+    SparqlClient,
+    alignments,
+    apply_matches,
+    enrich,
+    federated_query,
+    recheck,
+    reconcile,
+)
+from graph.load import load_graph, quads
+from graph.namespaces import ELI, KZ, KZR, WD
+from graph.validate import validate
+from tests.conftest import FIXTURES, snapshot
+from tests.sparql_servers import free_port, oxigraph_binary, stop, wait_for
+
+pytestmark = pytest.mark.server
+
+WIKIDATA = "https://query.wikidata.org/sparql"
+SCHEMA = "https://schema.org/"
+TODAY = dt.date(2026, 11, 25)
+
+
+@pytest.fixture(scope="module")
+def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``oxigraph serve-read-only`` loaded with the Wikidata fixture; yields its query URL."""
+    location = tmp_path_factory.mktemp("wikidata-fixture")
+    files = sorted(str(p) for p in (FIXTURES / "wikidata").glob("*.ttl"))
+    subprocess.run(
+        [oxigraph_binary(), "load", "--location", str(location), "--file", *files],
+        check=True,
+        capture_output=True,
+    )
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            oxigraph_binary(),
+            "serve-read-only",
+            "--location",
+            str(location),
+            "--bind",
+            f"127.0.0.1:{port}",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/query?query=ASK%7B%7D", process)
+        yield f"http://127.0.0.1:{port}/query"
+    finally:
+        stop(process)
+
+
+def settings(endpoint: str, cache: Path | None, **extra: object) -> ClientSettings:
+    options: dict[str, object] = {"rate": 200.0, "retries": 2, "backoff": 0.01, "timeout": 10.0}
+    options.update(extra)
+    return ClientSettings(endpoint=endpoint, cache_dir=cache, **options)  # type: ignore[arg-type]
+
+
+def client_args(endpoint: str, cache: Path) -> list[str]:
+    return [
+        "--endpoint",
+        endpoint,
+        "--cache-dir",
+        str(cache),
+        "--rate",
+        "200",
+        "--retries",
+        "1",
+        "--backoff",
+        "0.01",
+        "--timeout",
+        "10",
+    ]
+
+
+# -- Reconciliation --
+
+
+def test_reconcile_ranks_real_items_and_stand_ins_above_decoys(dataset, endpoint, tmp_path):
+    names = [
+        "kazakhstan",
+        "igor-rogov",
+        "ministry-of-justice",
+        "convention-against-torture",
+        "venice-commission",
+    ]
+    with SparqlClient(settings(endpoint, tmp_path)) as client:
+        report = reconcile(dataset, client, [KZR[n] for n in names])
+    accepted = {c.entity.iri: c for c in report.accepted}
+    assert {e: c.target for e, c in accepted.items()} == {
+        KZR["kazakhstan"]: WD["Q232"],
+        KZR["igor-rogov"]: WD["Q999999802"],
+        KZR["ministry-of-justice"]: WD["Q999999803"],
+        KZR["convention-against-torture"]: WD["Q999999801"],
+    }
+    assert accepted[KZR["igor-rogov"]].score == 1.0
+    assert any("country wd:Q232" in e for e in accepted[KZR["igor-rogov"]].evidence)
+    review = {(c.entity.iri, c.target): c.score for c in report.review}
+    # decoys: same label, wrong type or wrong country: shown for review, never accepted
+    assert review[(KZR["kazakhstan"], WD["Q999999901"])] < 0.75
+    assert review[(KZR["igor-rogov"], WD["Q999999902"])] == 0.8
+    assert review[(KZR["ministry-of-justice"], WD["Q999999903"])] < 0.75
+    assert review[(KZR["venice-commission"], WD["Q999999905"])] < 0.75
+    assert KZR["venice-commission"] not in accepted
+
+
+def test_link_dry_run_writes_nothing_then_link_writes(project, endpoint, tmp_path, capsys):
+    data = project / "data"
+    before = snapshot(data)
+    args = [
+        "link",
+        "--entity",
+        "igor-rogov",
+        "--entity",
+        "venice-commission",
+        *client_args(endpoint, tmp_path / "cache"),
+        "--data",
+        str(data),
+        "--ontology",
+        str(project / "ontology"),
+    ]
+    assert main([*args, "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "accept  igor-rogov" in out and "wd:Q999999802" in out
+    assert "review  igor-rogov" in out and "wd:Q999999902" in out
+    assert "dry run: nothing written" in out
+    assert snapshot(data) == before
+
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "0 request(s) to the endpoint" in out  # the rerun was answered from the cache
+    assert "wrote 1 alignment(s)" in out
+    ds = load_graph(project / "ontology", data)
+    assert (KZR["igor-rogov"], OWL.sameAs, WD["Q999999802"]) in ds
+    record = next(
+        r
+        for r in alignments(ds)
+        if r.source == KZR["igor-rogov"] and r.dataset == KZR["dataset-wikidata"]
+    )
+    assert record.status == KZ.Verified
+    assert ds.value(record.iri, KZ.mappingMethod) == KZ.Reconciled
+    assert ds.value(record.iri, KZ.confidence) == Literal("1.000", datatype=XSD.decimal)
+    assert ds.value(record.iri, URIRef("http://www.w3.org/ns/prov#wasDerivedFrom")) == URIRef(
+        endpoint
+    )
+    assert validate(
+        ds, project / "ontology" / "shapes.ttl", project / "ontology" / "checks"
+    ).conforms
+
+
+def test_verified_alignments_are_never_overwritten(project, dataset, endpoint, tmp_path):
+    path = project / "data" / "alignments.ttl"
+    with SparqlClient(settings(endpoint, tmp_path)) as client:
+        report = reconcile(dataset, client, [KZR["kazakhstan"]])
+    before = path.read_bytes()
+    assert apply_matches(path, report.accepted, "wikidata", endpoint, TODAY) == []
+    assert path.read_bytes() == before
+
+
+def test_rerun_costs_no_requests(dataset, endpoint, tmp_path):
+    entities = [KZR["igor-rogov"], KZR["russia"]]
+    with SparqlClient(settings(endpoint, tmp_path)) as client:
+        first = reconcile(dataset, client, entities)
+        assert client.network_requests == 2 and client.cache_hits == 0
+    with SparqlClient(settings(endpoint, tmp_path)) as client:
+        second = reconcile(dataset, client, entities)
+        assert client.network_requests == 0 and client.cache_hits == 2
+    assert [c.target for c in first.accepted] == [c.target for c in second.accepted]
+    with SparqlClient(settings(endpoint, tmp_path, refresh=True)) as client:
+        reconcile(dataset, client, entities)
+        assert client.network_requests == 2
+
+
+def test_network_failure_is_one_clear_line_and_changes_no_file(project, tmp_path, capsys):
+    dead = f"http://127.0.0.1:{free_port()}/query"
+    before = snapshot(project / "data")
+    for command in (["link", "--entity", "igor-rogov"], ["enrich"]):
+        code = main(
+            [
+                *command,
+                *client_args(dead, tmp_path / "cache"),
+                "--data",
+                str(project / "data"),
+                "--ontology",
+                str(project / "ontology"),
+            ]
+        )
+        err = capsys.readouterr().err
+        assert code == 2
+        assert err.startswith(f"kzgraph: cannot reach {dead} (connection refused)")
+        assert "nothing was written" in err and "Traceback" not in err
+    assert snapshot(project / "data") == before
+
+
+# -- Politeness: a real server that fails on purpose --
+
+
+class Flaky(http.server.ThreadingHTTPServer):
+    """Answers ``failures`` requests with ``status`` (and Retry-After: 0), then proxies."""
+
+    def __init__(self, upstream: str, status: int, failures: int) -> None:
+        self.upstream, self.status, self.failures = upstream, status, failures
+        self.hits = 0
+        self.agents: list[str] = []
+        super().__init__(("127.0.0.1", 0), FlakyHandler)
+
+
+class FlakyHandler(http.server.BaseHTTPRequestHandler):
+    server: Flaky
+
+    def do_GET(self) -> None:
+        server = self.server
+        server.hits += 1
+        server.agents.append(self.headers.get("User-Agent", ""))
+        if server.hits <= server.failures:
+            self.send_response(server.status)
+            self.send_header("Retry-After", "0")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        query = self.path.split("?", 1)[1]
+        request = urllib.request.Request(
+            f"{server.upstream}?{query}", headers={"Accept": "application/sparql-results+json"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            body = response.read()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/sparql-results+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def flaky(endpoint: str, request: pytest.FixtureRequest) -> Iterator[Flaky]:
+    status, failures = request.param
+    server = Flaky(endpoint, status, failures)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("flaky", [(503, 2), (429, 1)], indirect=True)
+def test_retries_after_429_and_5xx_then_succeeds(dataset, flaky, tmp_path):
+    url = f"http://127.0.0.1:{flaky.server_address[1]}/query"
+    with SparqlClient(settings(url, tmp_path, retries=3)) as client:
+        report = reconcile(dataset, client, [KZR["igor-rogov"]])
+    assert report.accepted[0].target == WD["Q999999802"]
+    assert flaky.hits == flaky.failures + 1
+    assert all(
+        agent.startswith("kzgraph/") and "w3id.org/kzgraph" in agent for agent in flaky.agents
+    )
+
+
+@pytest.mark.parametrize("flaky", [(503, 100)], indirect=True)
+def test_gives_up_after_the_retries(dataset, flaky, tmp_path):
+    url = f"http://127.0.0.1:{flaky.server_address[1]}/query"
+    with (
+        SparqlClient(settings(url, tmp_path, retries=2)) as client,
+        pytest.raises(NetworkError, match="kept failing after 2 retries"),
+    ):
+        reconcile(dataset, client, [KZR["igor-rogov"]])
+    assert flaky.hits == 3
+    # errors are never cached: the next run asks again
+    with SparqlClient(settings(url, tmp_path, retries=0)) as client, pytest.raises(NetworkError):
+        reconcile(dataset, client, [KZR["igor-rogov"]])
+    assert flaky.hits == 4
+
+
+# -- Enrichment --
+
+
+def test_enrich_imports_into_its_own_graph_and_drops(project, endpoint, tmp_path, capsys):
+    data, ontology = project / "data", project / "ontology"
+    curated = load_graph(ontology, data)
+    # link the Convention against Torture to its stand-in first, as `kzgraph link` would
+    with SparqlClient(settings(endpoint, tmp_path / "cache")) as client:
+        report = reconcile(curated, client, [KZR["convention-against-torture"]])
+    apply_matches(data / "alignments.ttl", report.accepted, "wikidata", endpoint, TODAY)
+    curated = load_graph(ontology, data)
+
+    args = [
+        "enrich",
+        "--lang",
+        "kk,ru",
+        *client_args(endpoint, tmp_path / "cache"),
+        "--data",
+        str(data),
+        "--ontology",
+        str(ontology),
+    ]
+    assert main(args) == 0
+    assert "treaty-party records" in capsys.readouterr().out
+    ds = load_graph(ontology, data)
+    enriched = {(s, p, o) for s, p, o, g in quads(ds) if g == ENRICHMENT_GRAPH}
+    name = URIRef(SCHEMA + "name")
+    assert (KZR["kazakhstan"], name, Literal("Қазақстан", lang="kk")) in enriched
+    assert (KZR["kazakhstan"], name, Literal("Казахстан", lang="ru")) in enriched
+    assert (
+        KZR["kassym-jomart-tokayev"],
+        URIRef(SCHEMA + "birthDate"),
+        Literal("1953-05-17", datatype=XSD.date),
+    ) in enriched
+    assert (KZR["iccpr"], ELI.date_document, Literal("1966-12-16", datatype=XSD.date)) in enriched
+    assert (
+        KZR["kazakhstan"],
+        URIRef(SCHEMA + "foundingDate"),
+        Literal("1991", datatype=XSD.gYear),
+    ) in enriched
+    # P6193 with its P585 qualifier, at the precision the endpoint gives
+    parties = {
+        (ds.value(r, KZ.partyState), ds.value(r, KZ.partyTreaty)): ds.value(r, KZ.partySince)
+        for r in ds.subjects(RDF.type, KZ.TreatyParty)
+    }
+    assert parties[(KZR["kazakhstan"], KZR["iccpr"])] == Literal("2006-01-24", datatype=XSD.date)
+    assert parties[(KZR["kazakhstan"], KZR["convention-against-torture"])] == Literal(
+        "1998-08", datatype=XSD.gYearMonth
+    )
+    assert parties[(KZR["russia"], KZR["iccpr"])] == Literal("1973", datatype=XSD.gYear)
+    # marked with its source and retrieval time
+    assert (ENRICHMENT_GRAPH, URIRef("http://purl.org/dc/terms/source"), URIRef(endpoint)) in ds
+    assert ds.value(ENRICHMENT_GRAPH, URIRef("http://www.w3.org/ns/prov#generatedAtTime"))
+
+    # never mixed with curated facts: every other graph is exactly as before
+    def others(d):
+        return {q for q in quads(d) if q[3] != ENRICHMENT_GRAPH}
+
+    assert others(ds) == others(curated)
+    assert validate(ds, ontology / "shapes.ttl", ontology / "checks").conforms
+    # labels with a language switch and English fallback
+    assert label_for(ds, KZR["kazakhstan"], "kk") == "Қазақстан"
+    assert label_for(ds, KZR["kassym-jomart-tokayev"], "ru") == "Касым-Жомарт Токаев"
+    assert label_for(ds, KZR["kazakhstan"], "de") == "Kazakhstan"
+    assert label_for(ds, KZR["igor-rogov"], "kk") == "Igor Rogov"
+
+    assert main(["enrich", "--drop", "--data", str(data)]) == 0
+    assert not (data / "enrichment.ttl").exists()
+    assert set(quads(load_graph(ontology, data))) == set(quads(curated))
+
+
+def test_enrich_in_process_counts(dataset, endpoint, tmp_path):
+    with SparqlClient(settings(endpoint, tmp_path)) as client:
+        result = enrich(dataset, client, ["kk", "ru"], now=dt.datetime(2026, 11, 25, tzinfo=dt.UTC))
+    assert result.labels == 9 and result.dates == 5 and result.parties == 2
+
+
+# -- Keeping links current --
+
+
+def test_recheck_confirms_every_verified_wikidata_link(project, dataset, endpoint, tmp_path):
+    path = project / "data" / "alignments.ttl"
+    with SparqlClient(settings(endpoint, tmp_path)) as client:
+        confirmed, problems = recheck(dataset, client, path, dt.date(2027, 1, 2))
+    assert len(confirmed) == 11 and problems == []
+    assert path.read_text(encoding="utf-8").count('"2027-01-02"^^xsd:date') == 11
+
+
+# -- Federated queries --
+
+
+def test_federated_catalogue_query_through_the_allow_list(dataset, endpoint):
+    text = get_query("federated-treaty-adoption-dates").text
+    assert f"SERVICE <{WIKIDATA}>" in text
+    result = federated_query(
+        dataset, text, allow=[WIKIDATA, endpoint], endpoints={WIKIDATA: endpoint}
+    )
+    rows = [tuple(row) for row in result]
+    assert len(rows) == 1
+    treaty, _label, item, adopted, parties = rows[0]
+    assert (treaty, item) == (KZR["iccpr"], WD["Q392119"])
+    assert str(adopted).startswith("1966-12-16") and int(parties) == 2
+
+
+def test_federated_query_refused_off_the_allow_list(dataset, endpoint):
+    text = get_query("federated-treaty-adoption-dates").text
+    with pytest.raises(InputError, match="is not allowed"):
+        federated_query(dataset, text, allow=[endpoint], endpoints={WIKIDATA: endpoint})
+    with pytest.raises(InputError, match="is not allowed"):
+        federated_query(dataset, text, allow=[WIKIDATA], endpoints={WIKIDATA: endpoint})
