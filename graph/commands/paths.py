@@ -1,0 +1,76 @@
+"""``kzgraph paths``: how two entities are connected, every shortest path with its sources."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from graph.commands import add_input_options, add_subcommand, emit
+
+NAME = "paths"
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    parser = add_subcommand(
+        subparsers,
+        NAME,
+        "explain how two entities are connected, with sources",
+        "Print every shortest path between two entities as a chain of statements, read in\n"
+        "either direction (A —holds→ B, or A ←held by— B), each step followed by the\n"
+        "evidence passages it rests on. Entities are given by label, prefixed name or IRI;\n"
+        "a name that fits several entities is refused with the list of them. Exits 1 when\n"
+        "there is no path (of at most --max-length steps).",
+        'kzgraph paths "Igor Rogov" HELP\n'
+        "kzgraph paths kzr:decree-597 kzr:iccpr --max-length 2 --format json",
+    )
+    parser.add_argument("source", metavar="A", help="where the path starts")
+    parser.add_argument("target", metavar="B", help="where the path ends")
+    parser.add_argument("--max-length", metavar="N", type=int, help="only paths of at most N steps")
+    parser.add_argument(
+        "--limit",
+        metavar="N",
+        type=int,
+        default=20,
+        help="show at most N paths (default: 20; 0 for all)",
+    )
+    parser.add_argument(
+        "--no-sources", action="store_true", help="only the chains, without the evidence"
+    )
+    parser.add_argument(
+        "--format", choices=["text", "json"], default="text", help="output format (default: text)"
+    )
+    parser.add_argument(
+        "-o", "--output", metavar="FILE", default="-", help="write here instead of stdout ('-')"
+    )
+    add_input_options(parser)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from graph.analysis import format_paths, shortest_paths, to_json
+    from graph.errors import InputError
+    from graph.load import load_graph
+    from graph.network import to_networkx
+    from graph.resolve import describe, resolve
+
+    if args.max_length is not None and args.max_length < 1:
+        raise InputError("--max-length must be 1 or more")
+    if args.limit < 0:
+        raise InputError("--limit must be 0 or more")
+    graph = to_networkx(load_graph(args.ontology, args.data))
+    found = shortest_paths(
+        graph, args.source, args.target, max_length=args.max_length, limit=args.limit or None
+    )
+    if args.format == "json":
+        emit(to_json([path.to_dict(graph) for path in found]), args.output)
+    elif found:
+        emit(format_paths(graph, found, sources=not args.no_sources), args.output)
+    if args.limit and len(found) == args.limit:
+        print(f"kzgraph: showing the first {args.limit} paths (--limit)", file=sys.stderr)
+    if not found:
+        a, b = resolve(graph, args.source), resolve(graph, args.target)
+        within = f" of at most {args.max_length} steps" if args.max_length else ""
+        print(f"No path{within} between {describe(graph, a)} and {describe(graph, b)}.")
+        return 1
+    return 0

@@ -1,0 +1,602 @@
+"""networkx -> one standalone, offline HTML page drawn with pyvis (vis-network).
+
+pyvis generates the page from our template (``graph/templates/view.html``); we then inline
+vis-network's script and style from the pyvis package, our own script and style, and the page's
+data, so the file opens from disk with nothing fetched (a Content-Security-Policy forbids it).
+Around pyvis's known pitfalls: its templates link Bootstrap from a CDN even "in line" (ours
+links nothing), ``show()`` is broken in 0.3.2 (we call ``generate_html()``), HTML in ``title``
+tooltips shows as raw text (our script builds tooltips and panels as DOM from the data, so a
+label holding ``<script>`` is shown as text), notebook rendering fails in several front ends
+(:meth:`View._repr_html_` uses an ``<iframe srcdoc>``), and ``from_nx``/``add_node`` are
+quadratic (we fill the node and edge lists directly).
+
+Graphs up to :data:`PHYSICS_LIMIT` nodes are laid out in the browser by the physics engine,
+which is switched off once it has settled; larger ones get their layout computed here
+(:func:`layout`) and open with physics off. :data:`MAX_NODES` or more is refused.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import json
+import math
+import os
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from graph.errors import InputError
+from graph.network import Evidence
+
+if TYPE_CHECKING:
+    import networkx as nx
+    from rdflib import Dataset, Graph
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+#: The page's Content-Security-Policy (also in its <meta>): inline code only, no network at all.
+#: A server that serves a view sends it as the header, since a stricter site-wide policy
+#: (script-src 'self') would block the inlined scripts.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+    "img-src data:; font-src data:; base-uri 'none'; form-action 'none'"
+)
+#: Above this many nodes the layout is computed in Python and physics stays off.
+PHYSICS_LIMIT = 1_000
+#: Graphs of this many nodes or more are refused: narrow them with a focus or a query.
+MAX_NODES = 20_000
+#: Pixels per unit of the Python layout (about one edge length).
+LAYOUT_SCALE = 90.0
+#: Node labels longer than this are cut on the canvas (the panel shows them whole).
+LABEL_CHARS = 40
+
+#: Shape and colours per node group (see graph.network.GROUPS); kinds in a group share the
+#: shape and take the group's colours in turn, so a legend entry is one shape and one colour.
+GROUP_STYLES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "person": ("dot", ("#d62728", "#e377c2", "#ff9896")),
+    "organisation": ("square", ("#1f77b4", "#6baed6", "#08519c", "#9ecae1", "#3182bd")),
+    "legal": ("diamond", ("#9467bd", "#6a51a3", "#c5b0d5", "#807dba", "#bcbddc")),
+    "event": ("triangle", ("#ff7f0e", "#e6550d", "#fdae6b", "#a63603", "#fd8d3c", "#ffbb78")),
+    "programme": ("hexagon", ("#2ca02c", "#31a354", "#74c476", "#006d2c", "#a1d99b")),
+    "measure": ("hexagon", ("#17a398", "#0b6e69", "#5fd3c7")),
+    "post": ("triangleDown", ("#8c564b", "#c49c94", "#a0522d", "#d2b48c", "#6f4e37")),
+    "claim": ("star", ("#d4a000", "#f0d264")),
+    "concept": ("dot", ("#17becf", "#9edae5")),
+    "document": ("square", ("#7f7f7f", "#c7c7c7")),
+    "literal": ("box", ("#eeeeee",)),
+    "other": ("dot", ("#bcbd22", "#dbdb8d")),
+}
+#: Colours for the kinds a group has more of than colours of its own.
+EXTRA_COLOURS = (
+    "#393b79",
+    "#637939",
+    "#8c6d31",
+    "#843c39",
+    "#7b4173",
+    "#3182bd",
+    "#e6550d",
+    "#31a354",
+    "#756bb1",
+    "#636363",
+    "#9c9ede",
+    "#cedb9c",
+    "#e7cb94",
+    "#e7969c",
+    "#de9ed6",
+    "#6b6ecf",
+)
+#: The legend's glyph for each vis-network shape.
+GLYPHS = {
+    "dot": "●",
+    "square": "■",
+    "diamond": "◆",
+    "triangle": "▲",
+    "triangleDown": "▼",
+    "star": "★",
+    "hexagon": "⬢",
+    "box": "▭",
+}
+
+_PLACEHOLDERS = (
+    "<!--kz:title-->",
+    "<!--kz:vis-css-->",
+    "<!--kz:app-css-->",
+    "<!--kz:meta-->",
+    "<!--kz:vis-js-->",
+    "<!--kz:app-js-->",
+)
+
+
+class GraphTooLargeError(InputError):
+    """The graph has too many nodes to draw."""
+
+
+@dataclass(frozen=True)
+class View:
+    """A rendered page: save it, or let Jupyter show it inline."""
+
+    html: str
+    title: str
+    nodes: int
+    edges: int
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the page to ``path`` (atomically) and return the path."""
+        from graph.export import write_atomic
+
+        target = Path(path)
+        try:
+            write_atomic(target, self.html.encode("utf-8"))
+        except OSError as exc:
+            raise InputError(f"cannot write: {exc.strerror or exc}", target) from None
+        return target
+
+    def _repr_html_(self) -> str:
+        # srcdoc keeps the page in its own document, which is what works across JupyterLab,
+        # Notebook 7, VS Code and nbviewer; the sandbox lets its scripts run and its links
+        # open in a new tab, nothing more.
+        return (
+            f'<iframe title="{html_lib.escape(self.title)}" srcdoc="{html_lib.escape(self.html)}"'
+            ' style="width: 100%; height: 640px; border: 1px solid #ddd"'
+            ' sandbox="allow-scripts allow-popups allow-popups-to-escape-sandbox"></iframe>'
+        )
+
+    def __str__(self) -> str:
+        return f"{self.title}: {self.nodes} nodes, {self.edges} edges"
+
+
+def render(
+    graph: nx.MultiDiGraph,
+    *,
+    title: str = "kzgraph",
+    entity_url: Callable[[str], str | None] | None = None,
+) -> View:
+    """Draw ``graph`` (from :func:`graph.network.to_networkx`) as one standalone page.
+
+    Args:
+        graph: the graph; node and edge attributes as :mod:`graph.network` makes them.
+        title: the page's title and heading.
+        entity_url: maps an entity IRI to the page that describes it (the SPARQL server passes
+            its entity pages); by default an entity links to its own IRI.
+
+    Raises:
+        GraphTooLargeError: the graph has :data:`MAX_NODES` nodes or more.
+    """
+    from pyvis.network import Network
+
+    n = graph.number_of_nodes()
+    if n >= MAX_NODES:
+        raise GraphTooLargeError(
+            f"the graph has {n:,} nodes, too many to draw (the limit is "
+            f"{MAX_NODES - 1:,}): narrow it with --focus ENTITY --depth N or --query FILE.rq"
+        )
+    large = n > PHYSICS_LIMIT
+    positions = layout(graph) if large else {}
+    evidence_index: dict[str, int] = {}
+    evidence_table: list[dict[str, Any]] = []
+
+    def refs(items: list[Evidence]) -> list[int]:
+        out = []
+        for ev in items:
+            if ev.graph not in evidence_index:
+                evidence_index[ev.graph] = len(evidence_table)
+                evidence_table.append(_evidence_json(ev))
+            out.append(evidence_index[ev.graph])
+        return out
+
+    styles = _styles(graph)
+    degree = dict(graph.degree())
+    link = entity_url or _default_entity_url(graph)
+    nodes: list[dict[str, Any]] = []
+    for node, data in graph.nodes(data=True):
+        shape, color = styles[(data.get("group", "other"), data.get("kind", "Untyped"))]
+        label = str(data.get("label", node))
+        item: dict[str, Any] = {
+            "id": node,
+            "label": label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…",
+            "shape": shape,
+            "color": color,
+            "size": round(min(45.0, 10.0 + 5.0 * math.sqrt(degree.get(node, 0))), 1),
+            "kz": _node_json(node, data, refs, link),
+        }
+        if shape == "box":
+            item["color"] = {"background": color, "border": "#999999"}
+        if large:
+            x, y = positions[node]
+            item["x"], item["y"] = round(x * LAYOUT_SCALE, 1), round(y * LAYOUT_SCALE, 1)
+        nodes.append(item)
+
+    edges: list[dict[str, Any]] = []
+    parallel: Counter[frozenset[str]] = Counter()
+    for i, (u, v, key, data) in enumerate(graph.edges(keys=True, data=True)):
+        pair = frozenset((u, v))
+        k = parallel[pair]
+        parallel[pair] += 1
+        edge: dict[str, Any] = {
+            "id": f"e{i}",
+            "from": u,
+            "to": v,
+            "label": str(data.get("label", key)),
+            "kz": {
+                "p": str(data.get("predicate", key)),
+                "name": str(data.get("name", key)),
+                "label": str(data.get("label", key)),
+                "ev": refs(list(data.get("evidence", []))),
+            },
+        }
+        if k and not large:
+            # parallel edges (both directions, several predicates) curve apart
+            edge["smooth"] = {"enabled": True, "type": "curvedCW", "roundness": 0.18 * k}
+        edges.append(edge)
+
+    meta = {
+        "title": title,
+        "evidence": evidence_table,
+        "classes": _legend(graph, styles),
+        "predicates": _predicates(graph),
+        "dates": _date_range(graph),
+        "counts": {"nodes": n, "edges": graph.number_of_edges()},
+        "physics": not large,
+        "focus": graph.graph.get("focus"),
+    }
+    net = Network(height="100%", width="100%", directed=True, cdn_resources="in_line")
+    net.set_template_dir(str(TEMPLATES) + os.sep, "view.html")
+    net.nodes = nodes
+    net.edges = edges
+    net.node_ids = [item["id"] for item in nodes]
+    net.node_map = {item["id"]: item for item in nodes}
+    net.options = _options(n, large)
+    page = _inline(net.generate_html(), title, meta)
+    return View(page, title, n, graph.number_of_edges())
+
+
+def _evidence_json(ev: Evidence) -> dict[str, Any]:
+    return {
+        "name": ev.name,
+        "source": ev.source_label,
+        "claimant": ev.claimant_label,
+        "mode": ev.mode,
+        "paragraph": ev.paragraph,
+        "quote": ev.quote,
+        "note": ev.note,
+    }
+
+
+def _default_entity_url(graph: nx.MultiDiGraph) -> Callable[[str], str | None]:
+    prefixes = graph.graph.get("prefixes", {})
+    namespaces = tuple(prefixes[p] for p in ("kzr", "kzt") if p in prefixes)
+
+    def url(iri: str) -> str | None:
+        return iri if namespaces and iri.startswith(namespaces) else None
+
+    return url
+
+
+def _node_json(
+    node: str,
+    data: Mapping[str, Any],
+    refs: Callable[[list[Evidence]], list[int]],
+    link: Callable[[str], str | None],
+) -> dict[str, Any]:
+    iri = data.get("iri")
+    return {
+        "label": str(data.get("label", node)),
+        "alt": list(data.get("alt_labels", [])),
+        "name": str(data.get("name", node)),
+        "kind": str(data.get("kind", "Untyped")),
+        "classes": list(data.get("class_labels", [])),
+        "desc": data.get("description"),
+        "date": data.get("date"),
+        "dates": [
+            {"label": d["label"], "value": d["value"], "ev": refs(list(d.get("evidence", [])))}
+            for d in data.get("dates", [])
+        ],
+        "attrs": [
+            {"label": a["label"], "value": a["value"], "ev": refs(list(a.get("evidence", [])))}
+            for a in data.get("attributes", [])
+        ],
+        "links": [{"label": x["label"], "iri": x["iri"]} for x in data.get("links", [])],
+        "wikidata": data.get("wikidata"),
+        "iri": iri,
+        "href": link(iri) if iri else None,
+        "ev": refs(list(data.get("evidence", []))),
+    }
+
+
+def _styles(graph: nx.MultiDiGraph) -> dict[tuple[str, str], tuple[str, str]]:
+    """(group, kind) -> (shape, colour): kinds of a group take its colours in label order."""
+    kinds: dict[str, set[str]] = defaultdict(set)
+    for _n, data in graph.nodes(data=True):
+        kinds[data.get("group", "other")].add(data.get("kind", "Untyped"))
+    styles = {}
+    spare = iter(EXTRA_COLOURS * (1 + graph.number_of_nodes() // len(EXTRA_COLOURS)))
+    for group in sorted(
+        kinds, key=lambda g: list(GROUP_STYLES).index(g) if g in GROUP_STYLES else 99
+    ):
+        shape, colours = GROUP_STYLES.get(group, GROUP_STYLES["other"])
+        for i, kind in enumerate(sorted(kinds[group])):
+            styles[(group, kind)] = (shape, colours[i] if i < len(colours) else next(spare))
+    return styles
+
+
+def _legend(
+    graph: nx.MultiDiGraph, styles: Mapping[tuple[str, str], tuple[str, str]]
+) -> list[dict[str, Any]]:
+    counts = Counter(
+        (d.get("group", "other"), d.get("kind", "Untyped")) for _n, d in graph.nodes(data=True)
+    )
+    order = list(GROUP_STYLES)
+    return [
+        {
+            "kind": kind,
+            "group": group,
+            "shape": styles[(group, kind)][0],
+            "glyph": GLYPHS.get(styles[(group, kind)][0], "●"),
+            "color": styles[(group, kind)][1],
+            "count": count,
+        }
+        for (group, kind), count in sorted(
+            counts.items(),
+            key=lambda gk: (order.index(gk[0][0]) if gk[0][0] in order else 99, gk[0][1]),
+        )
+    ]
+
+
+def _predicates(graph: nx.MultiDiGraph) -> list[dict[str, Any]]:
+    counts: Counter[tuple[str, str, str]] = Counter(
+        (str(d.get("label", k)), str(d.get("predicate", k)), str(d.get("name", k)))
+        for _u, _v, k, d in graph.edges(keys=True, data=True)
+    )
+    return [
+        {"label": label, "p": p, "name": name, "count": count}
+        for (label, p, name), count in sorted(counts.items())
+    ]
+
+
+def _date_range(graph: nx.MultiDiGraph) -> dict[str, Any] | None:
+    dates = sorted(d["date"] for _n, d in graph.nodes(data=True) if d.get("date"))
+    if not dates:
+        return None
+    return {"min": dates[0], "max": dates[-1], "count": len(dates)}
+
+
+def _options(n: int, large: bool) -> dict[str, Any]:
+    return {
+        "autoResize": True,
+        "nodes": {
+            "borderWidth": 1,
+            "font": {
+                "size": 14,
+                "face": "system-ui, -apple-system, Segoe UI, sans-serif",
+                "strokeWidth": 3,
+                "strokeColor": "#ffffff",
+            },
+        },
+        "edges": {
+            "arrows": {"to": {"enabled": True, "scaleFactor": 0.55}},
+            "color": {
+                "color": "#9aa5b1",
+                "highlight": "#2c3e50",
+                "hover": "#2c3e50",
+                "inherit": False,
+            },
+            "font": {"size": 10, "align": "middle", "color": "#4a5560", "strokeWidth": 3},
+            "smooth": False if large else {"enabled": True, "type": "continuous"},
+            "width": 1,
+            "selectionWidth": 2,
+        },
+        "interaction": {
+            "hover": True,
+            "tooltipDelay": 150,
+            "hideEdgesOnDrag": large,
+            "hideEdgesOnZoom": large,
+        },
+        "layout": {"improvedLayout": n <= 150, "randomSeed": 7},
+        "physics": (
+            {"enabled": False}
+            if large
+            else {
+                "enabled": True,
+                "solver": "barnesHut",
+                "barnesHut": {
+                    "gravitationalConstant": -9000,
+                    "centralGravity": 0.25,
+                    "springLength": 150,
+                    "springConstant": 0.035,
+                    "damping": 0.35,
+                    "avoidOverlap": 0.15,
+                },
+                "minVelocity": 1.0,
+                "stabilization": {
+                    "enabled": True,
+                    "iterations": 500 if n <= 200 else 250,
+                    "updateInterval": 20,
+                    "fit": True,
+                },
+            }
+        ),
+    }
+
+
+def _script_json(data: Any) -> str:
+    """JSON that is safe inside a ``<script>`` element whatever the strings hold."""
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return (
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+def _asset(path: Path) -> str:
+    text = path.read_text(encoding="utf-8")
+    if "</script" in text.lower() or "</style" in text.lower():
+        raise RuntimeError(f"{path} cannot be inlined: it closes its own element")
+    return text
+
+
+def _vis_dir() -> Path:
+    import pyvis
+
+    return Path(pyvis.__file__).resolve().parent / "templates" / "lib" / "vis-9.1.2"
+
+
+def _inline(page: str, title: str, meta: Mapping[str, Any]) -> str:
+    """Put the title, the assets and the page data in place of the template's placeholders."""
+    vis = _vis_dir()
+    contents = {
+        "<!--kz:title-->": html_lib.escape(title),
+        "<!--kz:vis-css-->": _asset(vis / "vis-network.css"),
+        "<!--kz:app-css-->": _asset(TEMPLATES / "view.css"),
+        "<!--kz:meta-->": _script_json(meta),
+        "<!--kz:vis-js-->": _asset(vis / "vis-network.min.js"),
+        "<!--kz:app-js-->": _asset(TEMPLATES / "view.js"),
+    }
+    # Each placeholder sits in the template before the data; replacing the first occurrence
+    # cannot touch a label, whose "<" the JSON encoding has escaped anyway.
+    pieces = []
+    rest = page
+    for placeholder in _PLACEHOLDERS:
+        head, found, rest = rest.partition(placeholder)
+        if not found:
+            raise RuntimeError(f"the view template lacks {placeholder}")
+        pieces.extend([head, contents[placeholder]])
+    pieces.append(rest)
+    return "".join(pieces)
+
+
+# -- Layout for large graphs --
+
+
+def layout(
+    graph: nx.MultiDiGraph, seed: int = 7, iterations: int = 40
+) -> dict[str, tuple[float, float]]:
+    """Positions for every node, about one unit per edge, computed without a browser.
+
+    Each connected component is laid out by Fruchterman-Reingold in its grid variant
+    (repulsion only between nodes closer than 1.5 units, found with a k-d tree), which is
+    linear per iteration where networkx's ``spring_layout`` is quadratic (82 s for 5,000
+    nodes, against about 1 s here); components are then packed in rows, largest first.
+    """
+    import networkx as nx
+    import numpy as np
+
+    undirected = nx.Graph(graph.to_undirected(as_view=True))
+    components = sorted(
+        (sorted(c) for c in nx.connected_components(undirected)), key=lambda c: (-len(c), c[0])
+    )
+    placed: list[tuple[list[str], Any]] = []
+    for index, members in enumerate(components):
+        if len(members) == 1:
+            pos = np.zeros((1, 2))
+        else:
+            ids = {node: i for i, node in enumerate(members)}
+            pairs = np.array(
+                [(ids[u], ids[v]) for u, v in undirected.subgraph(members).edges() if u != v],
+                dtype=np.int64,
+            ).reshape(-1, 2)
+            pos = _grid_fruchterman_reingold(len(members), pairs, seed + index, iterations)
+        placed.append((members, pos - pos.min(axis=0)))
+    return _pack(placed)
+
+
+def _grid_fruchterman_reingold(n: int, pairs: Any, seed: int, iterations: int) -> Any:
+    import numpy as np
+    from scipy.spatial import cKDTree
+
+    rng = np.random.default_rng(seed)
+    side = math.sqrt(n)
+    pos = rng.uniform(0.0, side, (n, 2))
+    temperature = side / 8.0
+    cooling = (0.02 / temperature) ** (1.0 / iterations) if temperature > 0.02 else 1.0
+    rows, cols = pairs[:, 0], pairs[:, 1]
+    for _ in range(iterations):
+        disp = np.zeros((n, 2))
+        near = cKDTree(pos).query_pairs(1.5, output_type="ndarray")
+        if len(near):
+            delta = pos[near[:, 0]] - pos[near[:, 1]]
+            push = delta / np.maximum(np.einsum("ij,ij->i", delta, delta), 1e-4)[:, None]  # k²/d
+            for axis in (0, 1):
+                disp[:, axis] += np.bincount(near[:, 0], push[:, axis], n)
+                disp[:, axis] -= np.bincount(near[:, 1], push[:, axis], n)
+        if len(rows):
+            delta = pos[rows] - pos[cols]
+            pull = delta * np.sqrt(np.einsum("ij,ij->i", delta, delta))[:, None]  # d²/k
+            for axis in (0, 1):
+                disp[:, axis] += np.bincount(cols, pull[:, axis], n)
+                disp[:, axis] -= np.bincount(rows, pull[:, axis], n)
+        length = np.sqrt(np.maximum(np.einsum("ij,ij->i", disp, disp), 1e-12))
+        pos += disp / length[:, None] * np.minimum(length, temperature)[:, None]
+        temperature *= cooling
+    return pos
+
+
+def _pack(placed: list[tuple[list[str], Any]]) -> dict[str, tuple[float, float]]:
+    """Shelf-pack the components (largest first) into rows about as wide as they are tall."""
+    gap = 2.0
+    sizes = [pos.max(axis=0) + gap for _m, pos in placed]
+    width = max(math.sqrt(sum(float(w * h) for w, h in sizes)), max(float(w) for w, _h in sizes))
+    out: dict[str, tuple[float, float]] = {}
+    x = y = row = 0.0
+    for (members, pos), (w, h) in zip(placed, sizes, strict=True):
+        if x > 0 and x + w > width:
+            x, y, row = 0.0, y + row, 0.0
+        for node, (px, py) in zip(members, pos, strict=True):
+            out[node] = (float(px + x), float(py + y))
+        x += float(w)
+        row = max(row, float(h))
+    return out
+
+
+# -- Views of the dataset: the CLI, the build and the SPARQL server call these --
+
+
+def view_for(
+    ds: Dataset | Graph,
+    *,
+    focus: str | None = None,
+    depth: int = 1,
+    query: str | None = None,
+    literals: bool = False,
+    title: str | None = None,
+    entity_url: Callable[[str], str | None] | None = None,
+) -> View:
+    """The page for the whole graph, one entity's neighbourhood, or a query's result.
+
+    Args:
+        ds: the dataset.
+        focus: an entity by label, prefixed name or IRI (see :mod:`graph.resolve`).
+        depth: how many steps around ``focus`` to show.
+        query: SPARQL text: a CONSTRUCT/DESCRIBE, or a SELECT binding ?s ?p ?o. With ``focus``
+            too, the neighbourhood is taken within the query's graph.
+        literals: draw literal values as nodes.
+        title: the page title (default: says what is shown).
+        entity_url: see :func:`render`.
+
+    Raises:
+        InputError: unknown or ambiguous entity, bad query, or a graph too large to draw.
+    """
+    from graph.network import neighbourhood, query_network, to_networkx
+    from graph.resolve import resolve
+
+    graph = (
+        query_network(ds, query, literals=literals) if query else to_networkx(ds, literals=literals)
+    )
+    shown = "query result" if query else "whole graph"
+    if focus is not None:
+        center = resolve(graph, focus)
+        graph = neighbourhood(graph, center, depth)
+        step = "step" if depth == 1 else "steps"
+        shown = f"{graph.nodes[center]['label']} and what lies within {depth} {step}"
+    return render(graph, title=title or f"kzgraph: {shown}", entity_url=entity_url)
+
+
+def write_build_view(ds: Dataset, out_dir: Path) -> None:
+    """Build hook: the whole-graph view as ``view.html`` in the output directory."""
+    from graph.network import to_networkx
+
+    page = render(to_networkx(ds), title="kzgraph: whole graph")
+    (Path(out_dir) / "view.html").write_text(page.html, encoding="utf-8")

@@ -1,0 +1,232 @@
+"""The view's HTML without a browser: standalone, escaped, complete; the command and the build.
+
+What the page does when drawn is tested in a real browser in test_view_browser.py.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+
+import networkx as nx
+import pytest
+
+from graph.cli import main
+from graph.namespaces import KZR
+from graph.network import to_networkx
+from graph.view import (
+    CONTENT_SECURITY_POLICY,
+    MAX_NODES,
+    PHYSICS_LIMIT,
+    GraphTooLargeError,
+    render,
+    view_for,
+)
+
+from .conftest import DATA, ONTOLOGY
+from .graphs import HOSTILE_LABEL, HOSTILE_QUOTE, generated_dataset, hostile_dataset
+
+ROGOV = str(KZR["igor-rogov"])
+
+
+class _Tags(HTMLParser):
+    """Every start tag with its attributes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def tags(page: str) -> list[tuple[str, dict[str, str | None]]]:
+    parser = _Tags()
+    parser.feed(page)
+    return parser.tags
+
+
+def page_data(page: str) -> tuple[list[dict], list[dict], dict]:
+    """The node list, edge list and options pyvis wrote into the page."""
+
+    def grab(name: str) -> str:
+        match = re.search(rf"var {name} = (.*?);\n", page)
+        assert match, name
+        return match.group(1)
+
+    return (
+        json.loads(grab("KZ_NODES")),
+        json.loads(grab("KZ_EDGES")),
+        json.loads(grab("KZ_OPTIONS")),
+    )
+
+
+@pytest.fixture(scope="module")
+def network(dataset):
+    return to_networkx(dataset)
+
+
+@pytest.fixture(scope="module")
+def page(network):
+    return render(network, title="kzgraph: whole graph")
+
+
+def test_page_is_standalone(page):
+    found = tags(page.html)
+    external = [
+        (tag, attrs)
+        for tag, attrs in found
+        if attrs.get("src") or (tag == "link" and attrs.get("href"))
+    ]
+    assert external == []  # every script and style is inline
+    csp = next(a["content"] for t, a in found if a.get("http-equiv") == "Content-Security-Policy")
+    assert csp == CONTENT_SECURITY_POLICY  # one policy, for the file and for a server
+    assert "default-src 'none'" in csp and "connect-src" not in csp
+    assert "bootstrap" not in page.html.lower()
+    # page data (JSON), node and edge lists, vis-network, our script
+    assert [t for t, _a in found].count("script") == 4
+
+
+def test_page_holds_every_node_and_edge(page, network):
+    nodes, edges, options = page_data(page.html)
+    assert {n["id"] for n in nodes} == set(network.nodes)
+    assert len(edges) == network.number_of_edges()
+    assert {(e["from"], e["kz"]["p"], e["to"]) for e in edges} == {
+        (u, k, v) for u, v, k in network.edges(keys=True)
+    }
+    assert options["physics"]["enabled"] is True  # small: the browser lays it out
+    rogov = next(n for n in nodes if n["id"] == ROGOV)
+    assert rogov["label"] == "Igor Rogov" and rogov["kz"]["kind"] == "Person"
+    degrees = dict(network.degree())
+    sizes = {n["id"]: n["size"] for n in nodes}
+    busiest, quietest = max(degrees, key=degrees.get), min(degrees, key=degrees.get)
+    assert sizes[busiest] > sizes[quietest]  # size by degree
+
+
+def test_colour_and_shape_follow_the_class(page):
+    nodes, _edges, _options = page_data(page.html)
+    style = {}
+    for n in nodes:
+        style.setdefault(n["kz"]["kind"], set()).add((n["shape"], json.dumps(n["color"])))
+    assert all(len(s) == 1 for s in style.values())  # one look per kind
+    assert len({next(iter(s)) for s in style.values()}) == len(style)  # and a different one each
+
+
+def test_markup_in_labels_and_quotes_never_reaches_the_page_as_markup():
+    graph = to_networkx(hostile_dataset())
+    page = render(graph).html
+    assert HOSTILE_LABEL not in page and HOSTILE_QUOTE not in page
+    assert "window.__pwned" in page  # the text is there, as escaped data
+    assert [t for t, _a in tags(page)].count("script") == 4  # no element was injected
+    assert "\\u003cscript\\u003ewindow.__pwned" in page
+
+
+def test_title_is_escaped(network):
+    page = render(network, title="<b>bold</b> & co").html
+    assert "<title>&lt;b&gt;bold&lt;/b&gt; &amp; co</title>" in page
+
+
+def test_large_graph_is_laid_out_in_python_with_physics_off():
+    graph = to_networkx(generated_dataset(PHYSICS_LIMIT + 200))
+    nodes, edges, options = page_data(render(graph).html)
+    assert options["physics"] == {"enabled": False}
+    assert all(isinstance(n.get("x"), float) and isinstance(n.get("y"), float) for n in nodes)
+    spots = {(n["x"], n["y"]) for n in nodes}
+    assert len(spots) == len(nodes)  # nobody stacked on anybody
+    assert len(edges) == graph.number_of_edges()
+
+
+def test_graphs_of_the_limit_size_are_refused_with_advice():
+    graph = nx.MultiDiGraph()
+    graph.add_nodes_from(range(MAX_NODES))
+    with pytest.raises(GraphTooLargeError, match=r"20,000 nodes.*--focus ENTITY --depth N"):
+        render(graph)
+
+
+def test_rendering_is_deterministic(network):
+    assert render(network).html == render(network).html
+
+
+def test_notebook_rendering_is_an_iframe_with_the_page_in_srcdoc(page):
+    html = page._repr_html_()
+    assert html.startswith("<iframe") and 'sandbox="allow-scripts' in html
+    ((_tag, attrs),) = tags(html)
+    assert attrs["srcdoc"] == page.html  # the parser unescapes it back to the page
+    assert "<script" not in html  # nothing of the page is live outside its frame
+
+
+def test_view_for_focus(dataset):
+    page = view_for(dataset, focus="Igor Rogov", depth=1)
+    nodes, _edges, _options = page_data(page.html)
+    meta = re.search(r'id="kz-meta">(.*?)</script>', page.html).group(1)
+    assert json.loads(meta)["focus"] == ROGOV
+    assert ROGOV in {n["id"] for n in nodes}
+    assert page.title == "kzgraph: Igor Rogov and what lies within 1 step"
+
+
+def test_build_writes_the_whole_graph_view(built, network):
+    assert "view.html" in built.files
+    html = (built.out_dir / "view.html").read_text(encoding="utf-8")
+    nodes, edges, _options = page_data(html)
+    assert len(nodes) == network.number_of_nodes() and len(edges) == network.number_of_edges()
+
+
+# -- The command --
+
+
+def run_cli(*argv: str) -> int:
+    return main(["view", "--ontology", str(ONTOLOGY), "--data", str(DATA), *argv])
+
+
+def test_cli_whole_graph(tmp_path, capsys, network):
+    out = tmp_path / "view.html"
+    assert run_cli("-o", str(out)) == 0
+    assert f"{network.number_of_nodes()} nodes" in capsys.readouterr().out
+    nodes, _e, _o = page_data(out.read_text(encoding="utf-8"))
+    assert len(nodes) == network.number_of_nodes()
+
+
+def test_cli_focus_by_label_prefixed_name_or_iri(tmp_path, capsys):
+    for name in ("Igor Rogov", "kzr:igor-rogov", f"<{ROGOV}>"):
+        out = tmp_path / "focus.html"
+        assert run_cli("--focus", name, "--depth", "2", "-o", str(out)) == 0
+        assert "Igor Rogov and what lies within 2 steps" in capsys.readouterr().out
+
+
+def test_cli_ambiguous_and_unknown_entities(tmp_path, capsys):
+    assert run_cli("--focus", "Rogov", "-o", str(tmp_path / "x.html")) == 2
+    err = capsys.readouterr().err
+    assert "matches 5 entities" in err and "kzr:igor-rogov" in err and "Traceback" not in err
+    assert run_cli("--focus", "Rogof", "-o", str(tmp_path / "x.html")) == 2
+    assert "did you mean: Igor Rogov (kzr:igor-rogov)" in capsys.readouterr().err
+    assert not (tmp_path / "x.html").exists()
+
+
+def test_cli_query_construct_and_select(tmp_path, capsys):
+    construct = tmp_path / "measures.rq"
+    construct.write_text(
+        "CONSTRUCT { ?d kz:includesMeasure ?m } WHERE { ?d kz:includesMeasure ?m }"
+    )
+    out = tmp_path / "q.html"
+    assert run_cli("--query", str(construct), "-o", str(out)) == 0
+    _nodes, edges, _o = page_data(out.read_text(encoding="utf-8"))
+    assert {e["kz"]["name"] for e in edges} == {"kz:includesMeasure"}
+    select = tmp_path / "bad.rq"
+    select.write_text("SELECT ?d WHERE { ?d a kz:Decree }")
+    assert run_cli("--query", str(select), "-o", str(out)) == 2
+    assert "must bind ?s ?p ?o" in capsys.readouterr().err
+    assert run_cli("--query", str(tmp_path / "missing.rq")) == 2
+    assert "cannot read query" in capsys.readouterr().err
+
+
+def test_cli_usage_errors_and_stdout(capsys):
+    assert run_cli("--depth", "2") == 2
+    assert "--depth needs --focus" in capsys.readouterr().err
+    assert run_cli("--focus", "Decree 597", "-o", "-") == 0
+    assert capsys.readouterr().out.startswith("<!DOCTYPE html>")
+
+
+def test_cli_help_ends_with_an_example(capsys):
+    assert main(["view", "--help"]) == 0
+    assert "example:\n  kzgraph view" in capsys.readouterr().out
