@@ -14,11 +14,12 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal as TypingLiteral
+from typing import cast
 
 import pyoxigraph as ox
 from pyparsing import ParseBaseException
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
-from rdflib.query import Result
+from rdflib.query import Result, ResultRow
 from rdflib.term import Node
 
 from graph.errors import InputError
@@ -43,32 +44,32 @@ class QuerySyntaxError(QueryError):
     http_status = 400
 
 
-class QueryRefused(QueryError):
+class QueryRefused(QueryError):  # noqa: N818 - named like ValidationFailed
     """The query would reach outside the dataset (SERVICE, FROM of a foreign IRI, LOAD)."""
 
     http_status = 403
 
 
-class UpdateRefused(QueryError):
+class UpdateRefused(QueryError):  # noqa: N818 - named like ValidationFailed
     """SPARQL Update on a read-only server or store."""
 
     http_status = 403
 
 
-class TooManyRows(QueryError):
+class TooManyRows(QueryError):  # noqa: N818 - named like ValidationFailed
     """The result has more rows (or triples) than the cap."""
 
     http_status = 422
 
 
-class QueryTimeout(QueryError):
+class QueryTimeout(QueryError):  # noqa: N818 - named like ValidationFailed
     """The query ran longer than the time limit and its worker was stopped."""
 
     exit_code = 1
     http_status = 503
 
 
-class StoreUnavailable(QueryError):
+class StoreUnavailable(QueryError):  # noqa: N818 - named like ValidationFailed
     """The store (a remote endpoint, a busy worker pool) cannot answer now."""
 
     exit_code = 1
@@ -91,9 +92,7 @@ class OutputFormat:
 RESULT_FORMATS: dict[str, OutputFormat] = {
     f.name: f
     for f in (
-        OutputFormat(
-            "json", "application/sparql-results+json", ox.QueryResultsFormat.JSON, "srj"
-        ),
+        OutputFormat("json", "application/sparql-results+json", ox.QueryResultsFormat.JSON, "srj"),
         OutputFormat("xml", "application/sparql-results+xml", ox.QueryResultsFormat.XML, "srx"),
         OutputFormat("csv", "text/csv", ox.QueryResultsFormat.CSV, "csv"),
         OutputFormat("tsv", "text/tab-separated-values", ox.QueryResultsFormat.TSV, "tsv"),
@@ -150,7 +149,10 @@ class Answer:
 
     def _results(self) -> ox.QuerySolutions | ox.QueryBoolean:
         assert isinstance(self.payload_format, ox.QueryResultsFormat)
-        return ox.parse_query_results(self.payload, format=self.payload_format)
+        try:
+            return ox.parse_query_results(self.payload, format=self.payload_format)
+        except (SyntaxError, ValueError) as exc:
+            raise QueryError(f"the store gave a result that cannot be read: {exc}") from None
 
     def variables(self) -> list[str]:
         """The projected variables of a SELECT (without ``?``); empty for other forms."""
@@ -170,8 +172,7 @@ class Answer:
         assert isinstance(results, ox.QuerySolutions)
         names = [v.value for v in results.variables]
         return [
-            tuple(None if sol[n] is None else to_rdflib(sol[n]) for n in names)
-            for sol in results
+            tuple(None if sol[n] is None else to_rdflib(sol[n]) for n in names) for sol in results
         ]
 
     def boolean(self) -> bool:
@@ -183,7 +184,11 @@ class Answer:
 
     def triples(self) -> Iterator[ox.Triple]:
         assert isinstance(self.payload_format, ox.RdfFormat)
-        for quad in ox.parse(self.payload, format=self.payload_format):
+        try:
+            quads = list(ox.parse(self.payload, format=self.payload_format))
+        except (SyntaxError, ValueError) as exc:
+            raise QueryError(f"the store gave a graph that cannot be read: {exc}") from None
+        for quad in quads:
             yield quad.triple
 
     def graph(self) -> Graph:
@@ -202,9 +207,9 @@ class Answer:
             return self.payload
         if self.is_graph:
             assert isinstance(out.native, ox.RdfFormat)
-            return ox.serialize(self.triples(), format=out.native, prefixes=PREFIXES)  # type: ignore[no-any-return]
+            return must(ox.serialize(self.triples(), format=out.native, prefixes=PREFIXES))
         assert isinstance(out.native, ox.QueryResultsFormat)
-        return self._results().serialize(format=out.native)  # type: ignore[no-any-return]
+        return must(self._results().serialize(format=out.native))
 
 
 def answer_from_media(form: Form, payload: bytes, media_type: str, count: int) -> Answer:
@@ -236,8 +241,20 @@ def answer_from_rdflib(result: Result, max_rows: int | None = None) -> Answer:
     # rdflib's result is a lazy generator; serialise what we counted, not the exhausted original
     capped = Result("SELECT")
     capped.vars = result.vars
-    capped.bindings = [row.asdict() for row in rows]  # type: ignore[union-attr]
-    return Answer("SELECT", capped.serialize(format="json"), ox.QueryResultsFormat.JSON, len(rows))
+    names = list(result.vars or [])
+    capped.bindings = [
+        {var: val for var, val in zip(names, cast(ResultRow, row), strict=True) if val is not None}
+        for row in rows
+    ]
+    body = must(capped.serialize(format="json"))
+    return Answer("SELECT", body, ox.QueryResultsFormat.JSON, len(rows))
+
+
+def must(data: bytes | None) -> bytes:
+    """Serialisers return None only when given a file to write to; we never give one."""
+    if data is None:
+        raise TypeError("the serialiser wrote nothing")
+    return data
 
 
 def _take(result: Result, max_rows: int | None) -> Iterable[object]:

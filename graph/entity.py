@@ -1,0 +1,237 @@
+"""One resource described for people and for RDF clients: its facts, each with its evidence.
+
+:func:`describe_entity` gathers what an entity page shows (label, types, description, every fact
+with readable labels, incoming links, and for each fact the evidence graphs that hold it with
+their source, claimant, passage and quote from ``kzg:provenance``). :func:`entity_rdf` is the
+same resource for RDF clients. Both only run SPARQL through a :class:`graph.stores.Store`, so
+they work on every store.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from rdflib import Literal, URIRef
+from rdflib.term import Node
+
+from graph.errors import InputError
+from graph.namespaces import PREFIXES
+from graph.query import QueryError, shorten
+from graph.stores import Store
+
+#: Properties read as a description, in order of preference.
+DESCRIPTION_PROPERTIES = (
+    "https://schema.org/description",
+    "http://purl.org/dc/terms/description",
+    "http://www.w3.org/2004/02/skos/core#definition",
+    "http://www.w3.org/2000/01/rdf-schema#comment",
+)
+LABEL_PROPERTIES = (
+    "http://www.w3.org/2000/01/rdf-schema#label",
+    "http://www.w3.org/2004/02/skos/core#prefLabel",
+    "http://purl.org/dc/terms/title",
+)
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+PROVENANCE_GRAPH = PREFIXES["kzg"] + "provenance"
+#: Lists on a page stop here (an entity page is not a data dump: SPARQL is for that).
+PAGE_LIMIT = 2000
+
+
+def iri_term(iri: str) -> str:
+    """``iri`` as a SPARQL IRI term; refuses anything that is not a well-formed IRI."""
+    try:
+        return URIRef(iri).n3()
+    except Exception:
+        raise InputError(f"not an IRI: {iri!r}") from None
+
+
+def _select(store: Store, text: str) -> list[tuple[Node | None, ...]]:
+    from graph.sandbox import check_query
+
+    return store.query(check_query(text), PAGE_LIMIT + 1).rows()
+
+
+def _labels(store: Store, iris: set[str]) -> dict[str, str]:
+    """An English (or untagged) label for each IRI that has one."""
+    found: dict[str, tuple[int, str]] = {}
+    todo = sorted(iris)
+    for start in range(0, len(todo), 200):
+        values = " ".join(iri_term(i) for i in todo[start : start + 200])
+        # one branch per property: rdflib joins two VALUES blocks slowly
+        branches = " UNION ".join(
+            f"{{ ?x <{p}> ?label BIND(<{p}> AS ?p) }}" for p in LABEL_PROPERTIES
+        )
+        rows = _select(
+            store, f"SELECT ?x ?p ?label WHERE {{ VALUES ?x {{ {values} }} {branches} }}"
+        )
+        for x, p, label in rows:
+            if not isinstance(label, Literal):
+                continue
+            rank = LABEL_PROPERTIES.index(str(p)) * 3 + (
+                0 if label.language == "en" else 1 if not label.language else 2
+            )
+            key = str(x)
+            if key not in found or rank < found[key][0]:
+                found[key] = (rank, str(label))
+    return {k: v for k, (_r, v) in found.items()}
+
+
+def _term(node: Node | None, labels: dict[str, str]) -> dict[str, Any]:
+    if isinstance(node, URIRef):
+        iri = str(node)
+        return {"kind": "iri", "iri": iri, "short": shorten(iri), "label": labels.get(iri)}
+    if isinstance(node, Literal):
+        datatype = str(node.datatype) if node.datatype else None
+        return {
+            "kind": "literal",
+            "text": str(node),
+            "lang": node.language,
+            "datatype": shorten(datatype) if datatype else None,
+        }
+    return {"kind": "blank", "text": str(node)}
+
+
+def describe_entity(store: Store, iri: str) -> dict[str, Any] | None:
+    """What an entity page shows, as plain data; None when the dataset does not mention it."""
+    e = iri_term(iri)
+    facts = _select(store, f"SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ {e} ?p ?o }} }}")
+    incoming = _select(store, f"SELECT ?s ?p ?g WHERE {{ GRAPH ?g {{ ?s ?p {e} }} }}")
+    contents = _select(store, f"SELECT ?s ?p ?o WHERE {{ GRAPH {e} {{ ?s ?p ?o }} }}")
+    if not facts and not incoming and not contents:
+        return None
+
+    graphs = {str(g) for _p, _o, g in facts} | {str(g) for _s, _p, g in incoming}
+    provenance = _provenance(store, graphs)
+    iris = {iri} | {
+        str(t) for row in facts + incoming + contents for t in row if isinstance(t, URIRef)
+    }
+    iris |= {
+        str(t)
+        for sources in provenance.values()
+        for s in sources
+        for t in s.values()
+        if isinstance(t, URIRef)
+    }
+    labels = _labels(store, iris)
+
+    grouped: dict[tuple[Node | None, Node | None], set[str]] = defaultdict(set)
+    for p, o, g in facts:
+        grouped[(p, o)].add(str(g))
+    types = sorted({str(o) for (p, o) in grouped if str(p) == RDF_TYPE and isinstance(o, URIRef)})
+    description = None
+    for prop in DESCRIPTION_PROPERTIES:
+        texts = sorted(
+            (0 if o.language == "en" else 1, str(o))
+            for (p, o) in grouped
+            if str(p) == prop and isinstance(o, Literal)
+        )
+        if texts:
+            description = texts[0][1]
+            break
+
+    def sources(graph_names: set[str]) -> list[dict[str, Any]]:
+        out = []
+        for g in sorted(graph_names):
+            entries = provenance.get(g) or [{}]
+            for entry in entries:
+                out.append(
+                    {
+                        "graph": _term(URIRef(g), labels),
+                        **{k: _term(v, labels) for k, v in entry.items() if v is not None},
+                    }
+                )
+        return out
+
+    fact_list: list[dict[str, Any]] = [
+        {"predicate": _term(p, labels), "object": _term(o, labels), "sources": sources(gs)}
+        for (p, o), gs in grouped.items()
+    ]
+    fact_list.sort(key=lambda f: (_sort_key(f["predicate"]), _sort_key(f["object"])))
+    in_grouped: dict[tuple[Node | None, Node | None], set[str]] = defaultdict(set)
+    for s, p, g in incoming:
+        in_grouped[(s, p)].add(str(g))
+    in_list: list[dict[str, Any]] = [
+        {"subject": _term(s, labels), "predicate": _term(p, labels), "sources": sources(gs)}
+        for (s, p), gs in in_grouped.items()
+    ]
+    in_list.sort(key=lambda f: (_sort_key(f["predicate"]), _sort_key(f["subject"])))
+    graph_list = sorted(
+        (
+            {"subject": _term(s, labels), "predicate": _term(p, labels), "object": _term(o, labels)}
+            for s, p, o in contents
+        ),
+        key=lambda t: (_sort_key(t["subject"]), _sort_key(t["predicate"]), _sort_key(t["object"])),
+    )
+    return {
+        "iri": iri,
+        "short": shorten(iri),
+        "label": labels.get(iri),
+        "types": [_term(URIRef(t), labels) for t in types],
+        "description": description,
+        "facts": fact_list,
+        "incoming": in_list,
+        "graph": graph_list,
+        "truncated": any(len(x) > PAGE_LIMIT for x in (facts, incoming, contents)),
+    }
+
+
+def _sort_key(term: dict[str, Any]) -> tuple[str, str]:
+    return (
+        (term.get("label") or term.get("short") or term.get("text") or "").lower(),
+        term.get("iri") or term.get("text") or "",
+    )
+
+
+def _provenance(store: Store, graphs: set[str]) -> dict[str, list[dict[str, Node | None]]]:
+    """For each evidence graph: source, claimant, assertion mode, paragraph and quote."""
+    out: dict[str, list[dict[str, Node | None]]] = defaultdict(list)
+    todo = sorted(graphs)
+    for start in range(0, len(todo), 200):
+        values = " ".join(iri_term(g) for g in todo[start : start + 200])
+        rows = _select(
+            store,
+            "PREFIX prov: <http://www.w3.org/ns/prov#>\n"
+            f"SELECT ?g ?source ?claimant ?mode ?paragraph ?quote WHERE {{ VALUES ?g {{ {values} }}"
+            f" GRAPH <{PROVENANCE_GRAPH}> {{ ?g prov:wasDerivedFrom ?source ."
+            " OPTIONAL { ?g prov:wasAttributedTo ?claimant }"
+            " OPTIONAL { ?g kz:assertionMode ?mode }"
+            " OPTIONAL { ?g kz:paragraph ?paragraph }"
+            " OPTIONAL { ?g kz:quote ?quote } } }",
+        )
+        for g, source, claimant, mode, paragraph, quote in rows:
+            out[str(g)].append(
+                {
+                    "source": source,
+                    "claimant": claimant,
+                    "mode": mode,
+                    "paragraph": paragraph,
+                    "quote": quote,
+                }
+            )
+    for entries in out.values():
+        entries.sort(key=lambda d: tuple(str(v) for v in d.values()))
+    return out
+
+
+def entity_rdf(store: Store, iri: str, fmt: str) -> tuple[str, bytes] | None:
+    """The triples about ``iri`` (as subject or object) in ``fmt``; None when it is unknown."""
+    e = iri_term(iri)
+    from graph.query import output_format
+    from graph.sandbox import check_query
+
+    # an evidence graph's IRI also brings the graph's own triples
+    answer = store.query(
+        check_query(
+            f"CONSTRUCT {{ {e} ?p ?o . ?s ?q {e} . ?a ?b ?c }} WHERE {{ {{ {e} ?p ?o }}"
+            f" UNION {{ ?s ?q {e} }} UNION {{ GRAPH {e} {{ ?a ?b ?c }} }} }}"
+        ),
+        None,
+    )
+    if answer.count == 0:
+        return None
+    out = output_format(fmt, "CONSTRUCT")
+    return out.media_type, answer.serialize(out)
+
+
+__all__ = ["QueryError", "describe_entity", "entity_rdf", "iri_term"]

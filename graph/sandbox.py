@@ -1,0 +1,599 @@
+"""The query guard: what a query may touch, and where it runs.
+
+Two layers, both structural:
+
+1. :func:`check_query` / :func:`check_update` parse the text with rdflib and inspect the
+   *algebra*: ``SERVICE`` is refused unless its endpoint is on the allow-list (a variable
+   endpoint never is), ``FROM``/``FROM NAMED``/``USING`` must name graphs of this dataset (IRIs
+   under the project base), and ``LOAD`` is always refused. rdflib is also told not to fetch the
+   graphs a query names (``SPARQL_LOAD_GRAPHS = False``).
+2. :class:`WorkerPool` runs queries in worker processes. A worker that exceeds the time limit is
+   killed and replaced, so a slow query neither runs on nor blocks other clients. Each worker
+   drops its network (a private, empty network namespace where the kernel allows it) and
+   installs an audit hook (:func:`sys.addaudithook`) that refuses socket connections, URL
+   opening, file writes, file reads outside the Python installation, and subprocesses; when
+   the store is a remote endpoint or ``SERVICE`` endpoints are allowed, exactly those hosts
+   and ports stay reachable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import queue
+import re
+import socket
+import sys
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any
+from urllib.parse import urlsplit
+
+from pyparsing import ParseBaseException
+from rdflib.plugins.sparql.parserutils import CompValue
+from rdflib.plugins.sparql.sparql import Query
+from rdflib.term import URIRef, Variable
+
+from graph.namespaces import BASE, PREFIXES
+from graph.query import (
+    Form,
+    QueryError,
+    QueryRefused,
+    QuerySyntaxError,
+    QueryTimeout,
+    StoreUnavailable,
+    UpdateRefused,
+    output_format,
+    syntax_error,
+)
+from graph.stores import Store, StoreSpec, open_store
+
+_FORMS: dict[str, Form] = {
+    "SelectQuery": "SELECT",
+    "AskQuery": "ASK",
+    "ConstructQuery": "CONSTRUCT",
+    "DescribeQuery": "DESCRIBE",
+}
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What queries may reach beyond the dataset."""
+
+    #: SERVICE endpoints a query may call (exact IRIs); empty: SERVICE is refused.
+    allowed_services: tuple[str, ...] = ()
+    #: IRI prefixes of graphs that FROM / FROM NAMED / USING may name (graphs of this dataset).
+    local_graphs: tuple[str, ...] = (BASE,)
+
+
+@dataclass(frozen=True)
+class CheckedQuery:
+    """A query that parsed and passed the policy."""
+
+    text: str
+    form: Form
+    parsed: Query = field(compare=False)
+    base_iri: str | None = None
+
+
+def _walk(node: Any) -> Iterator[CompValue]:
+    """Every CompValue in an rdflib algebra tree (patterns, expressions, sub-queries)."""
+    stack = [node]
+    seen: set[int] = set()
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, CompValue):
+            yield item
+            stack.extend(item.values())
+        elif isinstance(item, Mapping):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple | set):
+            stack.extend(item)
+
+
+def _check_services(tree: Any, policy: Policy) -> None:
+    for node in _walk(tree):
+        if node.name != "ServiceGraphPattern":  # SERVICE anywhere: sub-queries, EXISTS
+            continue
+        endpoint = dict.get(node, "term")
+        if isinstance(endpoint, Variable):
+            raise QueryRefused("SERVICE with a variable endpoint is not allowed on this server")
+        if str(endpoint) not in policy.allowed_services:
+            raise QueryRefused(
+                f"SERVICE <{endpoint}> is not allowed on this server"
+                " (federated queries reach only the endpoints on the allow-list)"
+            )
+
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def _check_absolute(tree: Any) -> None:
+    """Refuse relative IRIs left unresolved (no BASE): engines disagree on what they mean."""
+    stack = [tree]
+    seen: set[int] = set()
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, URIRef):
+            if not _SCHEME.match(item):
+                raise QuerySyntaxError(
+                    f"bad SPARQL: relative IRI <{item}> and no BASE to resolve it"
+                )
+        elif isinstance(item, Mapping):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple | set):
+            stack.extend(item)
+
+
+def _check_graph_iri(iri: Any, clause: str, policy: Policy) -> None:
+    if not str(iri).startswith(policy.local_graphs):
+        raise QueryRefused(
+            f"{clause} <{iri}> is not allowed: {clause} may only name graphs of this dataset"
+            f" (IRIs under {', '.join(policy.local_graphs)})"
+        )
+
+
+def _translate(text: str, update: bool) -> Any:
+    from rdflib.plugins.sparql.algebra import translateQuery, translateUpdate
+    from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+
+    try:
+        if update:
+            return translateUpdate(parseUpdate(text), None, dict(PREFIXES))
+        return translateQuery(parseQuery(text), None, dict(PREFIXES))
+    except ParseBaseException as exc:
+        raise syntax_error(exc) from None
+    except Exception as exc:  # rdflib raises plain Exceptions for prefix errors and the like
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise QuerySyntaxError(f"bad SPARQL: {message}") from None
+
+
+@functools.lru_cache(maxsize=512)
+def check_query(text: str, policy: Policy = Policy()) -> CheckedQuery:
+    """Parse ``text`` and refuse anything that would reach outside the dataset.
+
+    Raises:
+        QuerySyntaxError: with line and column.
+        QueryRefused: SERVICE not on the allow-list, FROM/FROM NAMED of a foreign IRI.
+    """
+    parsed = _translate(text, update=False)
+    algebra = parsed.algebra
+    form = _FORMS.get(algebra.name)
+    if form is None:
+        raise QuerySyntaxError(f"not a query: {algebra.name}")
+    # CompValue.get answers the key itself for a missing key: read them as a plain dict
+    for clause in dict.get(algebra, "datasetClause") or []:
+        named = dict.get(clause, "named")
+        iri = named if named is not None else dict.get(clause, "default")
+        _check_graph_iri(iri, "FROM NAMED" if named is not None else "FROM", policy)
+    _check_services(algebra, policy)
+    _check_absolute(algebra)
+    return CheckedQuery(text=text, form=form, parsed=parsed)
+
+
+def check_update(text: str, policy: Policy = Policy()) -> str:
+    """Parse a SPARQL Update and refuse LOAD, foreign USING and SERVICE; returns the text."""
+    parsed = _translate(text, update=True)
+    for request in parsed.algebra:
+        if request.name == "Load":
+            raise QueryRefused("LOAD is not allowed on this server: it fetches a document")
+        for clause in dict.get(request, "using") or []:
+            named = dict.get(clause, "named")
+            iri = named if named is not None else dict.get(clause, "default")
+            _check_graph_iri(iri, "USING NAMED" if named is not None else "USING", policy)
+        _check_services(request, policy)
+        _check_absolute(request)
+    return text
+
+
+# -- The worker process --
+
+
+def _allowed_addresses(urls: Iterable[str]) -> tuple[set[tuple[str, int]], set[str]]:
+    """The (IP, port) pairs that ``urls`` resolve to, and their host names."""
+    allowed: set[tuple[str, int]] = set()
+    names: set[str] = set()
+    for url in urls:
+        parts = urlsplit(url)
+        if not parts.hostname:
+            continue
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        names.add(parts.hostname)
+        with contextlib.suppress(OSError):
+            for info in socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP):
+                allowed.add((str(info[4][0]), port))
+    names.update(ip for ip, _port in allowed)
+    return allowed, names
+
+
+def _isolate_network() -> bool:
+    """Move this process into a new, empty network namespace (no interfaces, no routes)."""
+    import ctypes
+
+    clone_newnet, clone_newuser = 0x40000000, 0x10000000
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return False
+    if libc.unshare(clone_newnet) == 0:
+        return True
+    # unprivileged: a user namespace mapping our own ids first, then the network namespace
+    uid, gid = os.getuid(), os.getgid()
+    if libc.unshare(clone_newuser | clone_newnet) != 0:
+        return False
+    try:
+        with open("/proc/self/setgroups", "w") as f:
+            f.write("deny")
+        with open("/proc/self/uid_map", "w") as f:
+            f.write(f"{uid} {uid} 1")
+        with open("/proc/self/gid_map", "w") as f:
+            f.write(f"{gid} {gid} 1")
+    except OSError:
+        pass
+    return True
+
+
+_FORBIDDEN_EVENTS = (
+    "os.system",
+    "os.exec",
+    "os.posix_spawn",
+    "os.spawn",
+    "os.fork",
+    "os.forkpty",
+    "subprocess.Popen",
+    "os.remove",
+    "os.rename",
+    "os.rmdir",
+    "os.mkdir",
+    "os.chmod",
+    "os.symlink",
+    "os.link",
+    "os.truncate",
+    "shutil.rmtree",
+    "shutil.copyfile",
+    "ctypes.dlopen",
+    "webbrowser.open",
+    "ftplib.connect",
+    "smtplib.connect",
+    "telnetlib.Telnet.open",
+)
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
+
+
+def install_audit_hook(
+    readable: Iterable[str], reachable: set[tuple[str, int]], names: set[str]
+) -> None:
+    """Refuse, in this process from now on, network and file access the query does not need.
+
+    Reading stays possible under ``readable`` (the Python installation: rdflib imports plugins
+    lazily); connections only to ``reachable`` (IP, port) pairs; nothing may be written.
+    """
+    roots = tuple(os.path.join(os.path.realpath(r), "") for r in readable if r)
+
+    def hook(event: str, args: tuple[Any, ...]) -> None:
+        if event == "open":
+            path, mode, flags = args
+            if path is None or isinstance(path, int):
+                return
+            name = os.fsdecode(path) if isinstance(path, bytes | os.PathLike) else str(path)
+            if (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+                isinstance(flags, int) and flags & _WRITE_FLAGS
+            ):
+                raise PermissionError(f"kzgraph sandbox: writing {name} is not allowed")
+            real = os.path.realpath(name)
+            if not (real + os.sep).startswith(roots) and real != os.devnull:
+                raise PermissionError(f"kzgraph sandbox: reading {name} is not allowed")
+        elif event == "socket.connect":
+            address = args[1]
+            if not (isinstance(address, tuple) and (str(address[0]), address[1]) in reachable):
+                raise PermissionError(f"kzgraph sandbox: connecting to {address} is not allowed")
+        elif event == "socket.getaddrinfo":
+            if str(args[0]) not in names:
+                raise PermissionError(f"kzgraph sandbox: resolving {args[0]} is not allowed")
+        elif event == "urllib.Request":
+            parts = urlsplit(str(args[0]))
+            if parts.scheme not in ("http", "https"):
+                raise PermissionError(f"kzgraph sandbox: {parts.scheme}: URLs are not allowed")
+        elif event.startswith(_FORBIDDEN_EVENTS):
+            raise PermissionError(f"kzgraph sandbox: {event} is not allowed")
+
+    sys.addaudithook(hook)
+
+
+def _readable_roots() -> list[str]:
+    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.__file__)}
+    roots.update(p for p in sys.path if p and os.path.isdir(p))
+    roots.add(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return sorted(roots)
+
+
+def _run_op(store: Store, policy: Policy, op: str, args: tuple[Any, ...]) -> Any:
+    """The operations a worker offers (a fixed table: the pipe carries no code)."""
+    if op == "query":
+        text, result_fmt, graph_fmt, max_rows = args
+        checked = check_query(text, policy)
+        answer = store.query(checked, max_rows)
+        out = output_format(graph_fmt if answer.is_graph else result_fmt, answer.form)
+        return answer.form, out.media_type, answer.serialize(out), answer.count
+    if op == "answer":
+        text, max_rows = args
+        answer = store.query(check_query(text, policy), max_rows)
+        return answer.form, answer.payload, answer.payload_format.media_type, answer.count
+    if op == "update":
+        (text,) = args
+        store.update(check_update(text, policy))
+        return None
+    if op == "replay":
+        for text in args[0]:
+            store.update(text)
+        return None
+    if op == "entity":
+        from graph.entity import describe_entity
+
+        return describe_entity(store, *args)
+    if op == "entity_rdf":
+        from graph.entity import entity_rdf
+
+        return entity_rdf(store, *args)
+    if op == "sleep":  # for tests of the time limit without a pathological query
+        time.sleep(float(args[0]))
+        return None
+    raise QueryError(f"unknown operation {op!r}")
+
+
+def worker_main(conn: Connection, spec: StoreSpec, policy: Policy, isolate: bool) -> None:
+    """A query worker: open the store, lock the process down, then answer until EOF."""
+    try:
+        import rdflib.plugins.sparql as rdflib_sparql
+
+        rdflib_sparql.SPARQL_LOAD_GRAPHS = False
+        store = open_store(spec)
+        # warm up: import the parser and evaluation modules while files may still be read
+        store.query(check_query("ASK { ?s ?p ?o }", policy), 1)
+        check_update("INSERT DATA { <urn:x:a> <urn:x:b> <urn:x:c> }", policy)
+        urls = list(policy.allowed_services) + ([spec.endpoint] if spec.endpoint else [])
+        reachable, names = _allowed_addresses(urls)
+        isolated = _isolate_network() if isolate and not urls else False
+        install_audit_hook(_readable_roots(), reachable, names)
+    except Exception as exc:
+        conn.send(("failed", f"{type(exc).__name__}: {exc}"))
+        return
+    conn.send(("ready", isolated))
+    while True:
+        try:
+            op, args = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            conn.send(("ok", _run_op(store, policy, op, args)))
+        except QueryError as exc:
+            conn.send(("error", type(exc).__name__, exc.message))
+        except PermissionError as exc:
+            conn.send(("error", "QueryRefused", str(exc)))
+        except Exception as exc:
+            conn.send(("error", "QueryError", f"the query failed: {type(exc).__name__}: {exc}"))
+
+
+_ERRORS: dict[str, type[QueryError]] = {
+    cls.__name__: cls
+    for cls in (
+        QueryError,
+        QuerySyntaxError,
+        QueryRefused,
+        UpdateRefused,
+        QueryTimeout,
+        StoreUnavailable,
+    )
+}
+
+
+def _error(name: str, message: str) -> QueryError:
+    from graph.query import TooManyRows
+
+    cls: type[QueryError] = {**_ERRORS, "TooManyRows": TooManyRows}.get(name, QueryError)
+    return cls(message)
+
+
+# -- The pool --
+
+
+class _Worker:
+    def __init__(self, process: Any, conn: Connection) -> None:
+        self.process = process
+        self.conn = conn
+        self.synced = 0  # journal entries applied (memory store with updates)
+        self.isolated = False
+        self.dead = False
+
+    def kill(self) -> None:
+        self.dead = True
+        with contextlib.suppress(Exception):
+            self.process.kill()
+            self.process.join(5)
+        with contextlib.suppress(Exception):
+            self.conn.close()
+
+
+class WorkerPool:
+    """Query workers in separate processes, killed and replaced when a query overruns.
+
+    Args:
+        spec: the store each worker opens (its own copy, or the same files read-only).
+        policy: what queries may reach beyond the dataset.
+        size: number of workers, i.e. queries answered at the same time.
+        timeout: seconds a query may run; the same to wait for a free worker.
+        isolate: give workers no network at all (unless the spec or policy needs some).
+    """
+
+    def __init__(
+        self,
+        spec: StoreSpec,
+        policy: Policy = Policy(),
+        size: int = 2,
+        timeout: float = 10.0,
+        isolate: bool = True,
+        start_timeout: float = 120.0,
+    ) -> None:
+        import multiprocessing
+
+        self.spec = spec
+        self.policy = policy
+        self.size = max(1, size)
+        self.timeout = timeout
+        self.isolate = isolate
+        self.start_timeout = start_timeout
+        self.replicate_updates = spec.kind == "memory"
+        self.journal: list[str] = []
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._update_lock = threading.Lock()
+        self._closed = False
+        self._ctx = multiprocessing.get_context("forkserver")
+        self._ctx.set_forkserver_preload(["graph.sandbox", "graph.entity"])
+        self._executor = ThreadPoolExecutor(max_workers=64, thread_name_prefix="kzgraph-query")
+        self.isolated = False
+
+    # lifecycle
+
+    def start(self) -> WorkerPool:
+        """Start every worker and wait until each has opened its store."""
+        started = [self._spawn() for _ in range(self.size)]
+        for worker in started:
+            self._await_ready(worker)
+            self._idle.put(worker)
+        return self
+
+    def _spawn(self) -> _Worker:
+        parent, child = self._ctx.Pipe(duplex=True)
+        process = self._ctx.Process(
+            target=worker_main,
+            args=(child, self.spec, self.policy, self.isolate),
+            daemon=True,
+            name="kzgraph-query-worker",
+        )
+        process.start()
+        child.close()
+        return _Worker(process, parent)
+
+    def _await_ready(self, worker: _Worker) -> None:
+        if not worker.conn.poll(self.start_timeout):
+            worker.kill()
+            raise StoreUnavailable("a query worker did not start in time")
+        try:
+            message = worker.conn.recv()
+        except EOFError:
+            worker.kill()
+            raise StoreUnavailable("a query worker died while starting") from None
+        if message[0] != "ready":
+            worker.kill()
+            raise StoreUnavailable(f"a query worker could not open the store: {message[1]}")
+        worker.isolated = bool(message[1])
+        self.isolated = worker.isolated
+
+    def _replace(self, worker: _Worker) -> None:
+        """Kill ``worker`` and put a fresh one in the pool once it is ready (in the background)."""
+        worker.kill()
+        if self._closed:
+            return
+
+        def respawn() -> None:
+            for _attempt in range(3):
+                if self._closed:
+                    return
+                fresh = self._spawn()
+                try:
+                    self._await_ready(fresh)
+                except StoreUnavailable:
+                    time.sleep(1)
+                    continue
+                self._idle.put(fresh)
+                return
+
+        threading.Thread(target=respawn, daemon=True, name="kzgraph-respawn").start()
+
+    def close(self) -> None:
+        self._closed = True
+        while True:
+            try:
+                self._idle.get_nowait().kill()
+            except queue.Empty:
+                break
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def __enter__(self) -> WorkerPool:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # calls
+
+    def _roundtrip(self, worker: _Worker, op: str, args: tuple[Any, ...], timeout: float) -> Any:
+        try:
+            worker.conn.send((op, args))
+            ready = worker.conn.poll(timeout)
+        except (OSError, EOFError):
+            ready = False
+            timeout = -1
+        if not ready:
+            self._replace(worker)
+            if timeout < 0:
+                raise StoreUnavailable("the query worker died; try again")
+            raise QueryTimeout(
+                f"the query ran longer than the time limit of {timeout:g} s and was stopped"
+            )
+        try:
+            reply = worker.conn.recv()
+        except (EOFError, OSError):
+            self._replace(worker)
+            raise StoreUnavailable("the query worker died (out of memory?); try again") from None
+        if reply[0] == "error":
+            raise _error(reply[1], reply[2])
+        return reply[1]
+
+    def call_sync(self, op: str, *args: Any, timeout: float | None = None) -> Any:
+        """Run ``op`` on a free worker; the time limit covers the wait and the run each."""
+        limit = self.timeout if timeout is None else timeout
+        if self._closed:
+            raise StoreUnavailable("the query service is shutting down")
+        try:
+            worker = self._idle.get(timeout=limit)
+        except queue.Empty:
+            raise StoreUnavailable(
+                f"all {self.size} query workers are busy; try again shortly"
+            ) from None
+        try:
+            if self.replicate_updates and worker.synced < len(self.journal):
+                pending = self.journal[worker.synced :]
+                self._roundtrip(worker, "replay", (pending,), limit)
+                worker.synced += len(pending)
+            if op == "update":
+                with self._update_lock:
+                    result = self._roundtrip(worker, op, args, limit)
+                    if self.replicate_updates:
+                        self.journal.append(args[0])
+                        worker.synced = len(self.journal)
+                return result
+            return self._roundtrip(worker, op, args, limit)
+        finally:
+            if not worker.dead:
+                self._idle.put(worker)
+
+    async def call(self, op: str, *args: Any, timeout: float | None = None) -> Any:
+        """:meth:`call_sync` without blocking the event loop."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._executor, functools.partial(self.call_sync, op, *args, timeout=timeout)
+        )

@@ -1,0 +1,576 @@
+"""``kzgraph serve``: a SPARQL 1.1 Protocol endpoint, a query page and linked-data pages.
+
+The HTTP layer only negotiates and routes; queries run in :class:`graph.sandbox.WorkerPool`
+workers (time limit, no network or file access), answers are serialised there by the store's
+:class:`graph.query.Answer`, and pages are rendered by Jinja2 with autoescaping on.
+
+Statuses: 200; 400 malformed query or request; 403 update refused, or SERVICE/FROM/LOAD
+refused; 404 unknown entity; 406 no acceptable format for a resource; 413 request body too
+large; 414 query string too long; 415 unsupported request content type; 422 result over the row
+cap; 503 query over the time limit, or every worker busy.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, quote
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from graph.namespaces import BASE, PREFIXES
+from graph.query import GRAPH_FORMATS, RESULT_FORMATS, QueryError, UpdateRefused, shorten
+from graph.sandbox import WorkerPool
+
+ASSETS = Path(str(resources.files("graph") / "server_assets"))
+#: Paths under the base that name resources (entities, topics, evidence and project graphs).
+RESOURCE_PREFIXES = ("id/", "evidence/", "graph/", "ontology")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; font-src 'self' data:; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
+#: Extra media types some clients send for the standard formats.
+ALIASES = {
+    "application/json": "json",
+    "application/xml": "xml",
+    "text/xml": "xml",
+    "application/x-turtle": "turtle",
+    "text/plain": "ntriples",
+    "application/json+ld": "jsonld",
+    "text/n3": "turtle",
+    "text/rdf+n3": "turtle",
+}
+SD = "http://www.w3.org/ns/sparql-service-description#"
+
+
+@dataclass
+class ServerConfig:
+    """Limits and switches of one server."""
+
+    timeout: float = 10.0
+    max_rows: int = 10_000
+    max_request_bytes: int = 100_000
+    allow_update: bool = False
+    update_token: str | None = None
+    base: str = BASE
+    store_label: str = "in-memory graph (rdflib)"
+    catalogue: list[dict[str, str]] = field(default_factory=list)
+
+
+# -- Content negotiation --
+
+
+def parse_accept(header: str | None) -> list[tuple[str, float]]:
+    """Media ranges of an Accept header with their q-values, best first (stable)."""
+    ranges: list[tuple[str, float, int]] = []
+    for i, part in enumerate((header or "").split(",")):
+        fields = [f.strip() for f in part.split(";")]
+        media = fields[0].lower()
+        if not media:
+            continue
+        q = 1.0
+        for param in fields[1:]:
+            if param.startswith("q="):
+                try:
+                    q = float(param[2:])
+                except ValueError:
+                    q = 0.0
+        ranges.append((media, q, i))
+    ranges.sort(key=lambda r: (-r[1], r[2]))
+    return [(m, q) for m, q, _i in ranges if q > 0]
+
+
+def negotiate(accept: str | None, offers: Mapping[str, str], default: str) -> str | None:
+    """The offer (name -> media type) the client prefers; ``default`` for ``*/*`` or no header.
+
+    Returns None when the client accepts none of them.
+    """
+    ranges = parse_accept(accept)
+    if not ranges:
+        return default
+    by_media = {media: name for name, media in offers.items()}
+    by_media.update({m: n for m, n in ALIASES.items() if n in offers and m not in by_media})
+    for media, _q in ranges:
+        if media in by_media:
+            return by_media[media]
+        if media in ("*/*", "application/*", "text/*"):
+            major = media.split("/")[0]
+            if major == "*" or offers[default].startswith(major + "/"):
+                return default
+            for name, offered in offers.items():
+                if offered.startswith(major + "/"):
+                    return name
+    return None
+
+
+RESULT_MEDIA = {name: f.media_type for name, f in RESULT_FORMATS.items()}
+GRAPH_MEDIA = {name: f.media_type for name, f in GRAPH_FORMATS.items()}
+RDF_MEDIA = {k: v for k, v in GRAPH_MEDIA.items() if k != "trig"}
+PAGE_MEDIA = {"html": "text/html", **RDF_MEDIA}
+
+
+def wants_html(request: Request) -> bool:
+    choice = negotiate(request.headers.get("accept"), {"html": "text/html", **RDF_MEDIA}, "turtle")
+    return choice == "html"
+
+
+def _with_charset(media: str) -> str:
+    textual = media.startswith("text/") or media.endswith(("json", "xml", "n-triples", "trig"))
+    return f"{media}; charset=utf-8" if textual else media
+
+
+# -- The application --
+
+
+class KzGraphServer:
+    """The routes, bound to one worker pool and one configuration."""
+
+    def __init__(self, pool: WorkerPool, config: ServerConfig) -> None:
+        self.pool = pool
+        self.config = config
+        self.templates = Jinja2Templates(directory=str(ASSETS / "templates"))
+        env = self.templates.env
+        env.autoescape = True
+        env.globals["href"] = self.href
+        env.globals["store_label"] = config.store_label
+        self._graph_names: list[str] | None = None
+
+    # helpers
+
+    def href(self, iri: str | None) -> str | None:
+        """A safe link for ``iri``: local for IRIs under the base, http(s) only otherwise."""
+        if not iri:
+            return None
+        if iri.startswith(self.config.base):
+            return "/" + quote(iri[len(self.config.base) :], safe="/:@!$&'()*+,;=-._~%")
+        if iri.startswith(("http://", "https://")):
+            return iri
+        return None
+
+    def error(
+        self, request: Request | None, status: int, message: str, title: str | None = None
+    ) -> Response:
+        """An error as a small HTML page for browsers, plain text otherwise."""
+        if request is not None and wants_html(request) and request.url.path != "/sparql":
+            return self.templates.TemplateResponse(
+                request,
+                "error.html",
+                {"status": status, "title": title or "Error", "message": message},
+                status_code=status,
+                headers={"Content-Security-Policy": CSP},
+            )
+        return PlainTextResponse(message + "\n", status_code=status)
+
+    def query_error(self, exc: QueryError) -> Response:
+        headers = {"Retry-After": "5"} if exc.http_status == 503 else None
+        return PlainTextResponse(exc.message + "\n", status_code=exc.http_status, headers=headers)
+
+    async def graph_names(self) -> list[str]:
+        if self._graph_names is None:
+            _form, _media, body, _n = await self.pool.call(
+                "query",
+                "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }",
+                "tsv",
+                "ntriples",
+                None,
+            )
+            lines = body.decode("utf-8").splitlines()[1:]
+            self._graph_names = sorted(line.strip()[1:-1] for line in lines if line.strip())
+        return self._graph_names
+
+    # the protocol
+
+    async def sparql(self, request: Request) -> Response:
+        params: dict[str, list[str]] = {}
+        if request.method == "GET":
+            if len(request.url.query.encode()) > self.config.max_request_bytes:
+                return PlainTextResponse(
+                    f"query string longer than {self.config.max_request_bytes} bytes\n",
+                    status_code=414,
+                )
+            for key, value in parse_qsl(request.url.query, keep_blank_values=True):
+                params.setdefault(key, []).append(value)
+            if "update" in params:
+                return PlainTextResponse("updates must be POSTed\n", status_code=400)
+            if "query" not in params:
+                return await self.service_description(request)
+            text = params["query"][0]
+        else:
+            body = await self.read_body(request)
+            if isinstance(body, Response):
+                return body
+            media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if media == "application/x-www-form-urlencoded":
+                for key, value in parse_qsl(
+                    body.decode("utf-8", "replace"), keep_blank_values=True
+                ):
+                    params.setdefault(key, []).append(value)
+                for key, value in parse_qsl(request.url.query, keep_blank_values=True):
+                    params.setdefault(key, []).append(value)
+                if "update" in params:
+                    return await self.update(request, params["update"][0])
+                if "query" not in params:
+                    return PlainTextResponse("no query or update parameter\n", status_code=400)
+                text = params["query"][0]
+            elif media == "application/sparql-query":
+                text = body.decode("utf-8", "replace")
+                for key, value in parse_qsl(request.url.query, keep_blank_values=True):
+                    params.setdefault(key, []).append(value)
+            elif media == "application/sparql-update":
+                return await self.update(request, body.decode("utf-8", "replace"))
+            else:
+                return PlainTextResponse(
+                    "POST application/x-www-form-urlencoded, application/sparql-query or"
+                    " application/sparql-update\n",
+                    status_code=415,
+                )
+        if len(params.get("query", [text])) > 1:
+            return PlainTextResponse("more than one query parameter\n", status_code=400)
+        if params.get("default-graph-uri") or params.get("named-graph-uri"):
+            return PlainTextResponse(
+                "default-graph-uri and named-graph-uri are not supported here: the default graph"
+                " is the union of the named graphs; use GRAPH, or FROM / FROM NAMED with this"
+                " dataset's graph names\n",
+                status_code=400,
+            )
+        accept = request.headers.get("accept")
+        result_fmt = negotiate(accept, RESULT_MEDIA, "json") or "json"
+        graph_fmt = negotiate(accept, GRAPH_MEDIA, "turtle") or "turtle"
+        try:
+            _form, media, payload, count = await self.pool.call(
+                "query", text, result_fmt, graph_fmt, self.config.max_rows
+            )
+        except QueryError as exc:
+            return self.query_error(exc)
+        return Response(
+            payload,
+            media_type=_with_charset(media),
+            headers={"Vary": "Accept", "X-Result-Count": str(count)},
+        )
+
+    async def read_body(self, request: Request) -> bytes | Response:
+        """The request body, refused with 413 once it exceeds the cap (streamed, not trusted)."""
+        cap = self.config.max_request_bytes
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > cap:
+            return PlainTextResponse(f"request body larger than {cap} bytes\n", status_code=413)
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > cap:
+                return PlainTextResponse(f"request body larger than {cap} bytes\n", status_code=413)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def update(self, request: Request, text: str) -> Response:
+        config = self.config
+        if not config.allow_update or not config.update_token:
+            return self.query_error(
+                UpdateRefused("SPARQL Update is disabled on this server (it is read-only)")
+            )
+        supplied = request.headers.get("authorization", "")
+        expected = f"Bearer {config.update_token}"
+        if not hmac.compare_digest(supplied.encode(), expected.encode()):
+            return self.query_error(
+                UpdateRefused("SPARQL Update needs the server's token (Authorization: Bearer ...)")
+            )
+        try:
+            await self.pool.call("update", text)
+        except QueryError as exc:
+            return self.query_error(exc)
+        self._graph_names = None
+        return Response(status_code=204)
+
+    async def service_description(self, request: Request) -> Response:
+        if wants_html(request):
+            return await self.query_page(request)
+        fmt = negotiate(request.headers.get("accept"), RDF_MEDIA, "turtle")
+        if fmt is None:
+            return PlainTextResponse("no acceptable format\n", status_code=406)
+        from rdflib import RDF, Graph, Literal, URIRef
+        from rdflib.namespace import Namespace
+
+        sd = Namespace(SD)
+        formats = Namespace("http://www.w3.org/ns/formats/")
+        g = Graph(bind_namespaces="none")
+        g.bind("sd", sd)
+        g.bind("formats", formats)
+        g.bind("void", PREFIXES["void"])
+        g.bind("dct", PREFIXES["dct"])
+        endpoint = URIRef(str(request.url.replace(query="", fragment="")))
+        service = endpoint
+        g.add((service, RDF.type, sd.Service))
+        g.add((service, sd.endpoint, endpoint))
+        g.add((service, sd.supportedLanguage, sd.SPARQL11Query))
+        if self.config.allow_update:
+            g.add((service, sd.supportedLanguage, sd.SPARQL11Update))
+        g.add((service, sd.feature, sd.UnionDefaultGraph))
+        for name in (
+            "SPARQL_Results_JSON",
+            "SPARQL_Results_XML",
+            "SPARQL_Results_CSV",
+            "SPARQL_Results_TSV",
+            "Turtle",
+            "N-Triples",
+            "JSON-LD",
+            "RDF_XML",
+        ):
+            g.add((service, sd.resultFormat, formats[name]))
+        dataset = URIRef(str(request.url_for("void")) + "#dataset")
+        default_graph = URIRef(str(endpoint) + "#default-graph")
+        g.add((service, sd.defaultDataset, dataset))
+        g.add((dataset, RDF.type, sd.Dataset))
+        g.add((dataset, sd.defaultGraph, default_graph))
+        g.add((default_graph, RDF.type, sd.Graph))
+        g.add(
+            (
+                default_graph,
+                URIRef(PREFIXES["dct"] + "description"),
+                Literal("The union (merge) of all the named graphs", lang="en"),
+            )
+        )
+        try:
+            names = await self.graph_names()
+        except QueryError as exc:
+            return self.query_error(exc)
+        for i, name in enumerate(names):
+            node = URIRef(f"{endpoint}#named-graph-{i}")
+            g.add((dataset, sd.namedGraph, node))
+            g.add((node, RDF.type, sd.NamedGraph))
+            g.add((node, sd.name, URIRef(name)))
+        media = RDF_MEDIA[fmt]
+        data = g.serialize(format=_rdflib_format(fmt), encoding="utf-8")
+        return Response(data, media_type=_with_charset(media), headers={"Vary": "Accept"})
+
+    # pages
+
+    async def query_page(self, request: Request) -> Response:
+        examples = [
+            {
+                "name": q["name"],
+                "title": q["title"],
+                "description": q["description"],
+                "query": q["text"],
+            }
+            for q in self.config.catalogue
+        ]
+        return self.templates.TemplateResponse(
+            request,
+            "query.html",
+            {
+                "examples": examples,
+                "endpoint": str(request.url_for("sparql")),
+                "prefixes": PREFIXES,
+            },
+            headers={"Content-Security-Policy": CSP},
+        )
+
+    async def resource(self, request: Request) -> Response:
+        path = request.path_params["path"]
+        if not path.startswith(RESOURCE_PREFIXES) or not re.fullmatch(
+            r"[A-Za-z0-9._~/%:@!$&'()*+,;=-]+", path
+        ):
+            return self.error(request, 404, f"No resource at /{path}.", "Not found")
+        iri = self.config.base + path
+        accept = request.headers.get("accept")
+        choice = negotiate(accept, PAGE_MEDIA, "html")
+        if choice is None:
+            return PlainTextResponse("no acceptable format\n", status_code=406)
+        if path == "ontology" and choice != "html":
+            return await self.ontology(choice)
+        try:
+            if choice == "html":
+                data = await self.pool.call("entity", iri)
+            else:
+                data = await self.pool.call("entity_rdf", iri, choice)
+        except QueryError as exc:
+            return self.query_error(exc)
+        if data is None:
+            return self.error(
+                request, 404, f"This dataset says nothing about <{iri}>.", "Unknown resource"
+            )
+        if choice != "html":
+            media, body = data
+            return Response(body, media_type=_with_charset(media), headers={"Vary": "Accept"})
+        return self.templates.TemplateResponse(
+            request,
+            "entity.html",
+            {"e": data, "title": data["label"] or data["short"]},
+            headers={"Content-Security-Policy": CSP, "Vary": "Accept"},
+        )
+
+    async def ontology(self, fmt: str) -> Response:
+        """The ontology graph (kzg:ontology) for RDF clients."""
+        query = (
+            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{PREFIXES['kzg']}ontology> {{ ?s ?p ?o }} }}"
+        )
+        try:
+            _form, media, body, _n = await self.pool.call("query", query, "json", fmt, None)
+        except QueryError as exc:
+            return self.query_error(exc)
+        return Response(body, media_type=_with_charset(media), headers={"Vary": "Accept"})
+
+    async def void(self, request: Request) -> Response:
+        fmt = negotiate(request.headers.get("accept"), RDF_MEDIA, "turtle")
+        if fmt is None:
+            return PlainTextResponse("no acceptable format\n", status_code=406)
+        try:
+            data = await self.void_graph(request)
+        except QueryError as exc:
+            return self.query_error(exc)
+        body = data.serialize(format=_rdflib_format(fmt), encoding="utf-8")
+        return Response(body, media_type=_with_charset(RDF_MEDIA[fmt]), headers={"Vary": "Accept"})
+
+    async def void_graph(self, request: Request) -> Any:
+        """A VoID description: size, endpoint, vocabularies, the named graphs as subsets."""
+        from rdflib import RDF, Graph, Literal, URIRef
+        from rdflib.namespace import XSD, Namespace
+
+        void = Namespace(PREFIXES["void"])
+        dct = Namespace(PREFIXES["dct"])
+        counts = await self.pool.call(
+            "query",
+            "SELECT (COUNT(*) AS ?triples) (COUNT(DISTINCT ?s) AS ?subjects) WHERE { ?s ?p ?o }",
+            "tsv",
+            "ntriples",
+            None,
+        )
+        values = counts[2].decode().splitlines()[1].split("\t")
+        examples = await self.pool.call(
+            "query",
+            "SELECT ?s (COUNT(*) AS ?n) WHERE { ?s ?p ?o FILTER(STRSTARTS(STR(?s), STR(kzr:))) }"
+            " GROUP BY ?s ORDER BY DESC(?n) ?s LIMIT 3",
+            "tsv",
+            "ntriples",
+            None,
+        )
+        g = Graph(bind_namespaces="none")
+        for prefix in ("void", "dct", "kzr", "kzg", "kz"):
+            g.bind(prefix, PREFIXES[prefix])
+        dataset = URIRef(str(request.url_for("void")) + "#dataset")
+        g.add((dataset, RDF.type, void.Dataset))
+        g.add((dataset, dct.title, Literal("kzgraph", lang="en")))
+        g.add(
+            (
+                dataset,
+                dct.description,
+                Literal(
+                    "An open knowledge graph of the institutions, laws and treaties behind"
+                    " Kazakhstan's"
+                    " human-rights reforms, every fact with its source passage and evidence quote.",
+                    lang="en",
+                ),
+            )
+        )
+        g.add((dataset, void.sparqlEndpoint, URIRef(str(request.url_for("sparql")))))
+        g.add((dataset, void.uriSpace, Literal(PREFIXES["kzr"])))
+        g.add((dataset, void.triples, Literal(_number(values[0]), datatype=XSD.integer)))
+        g.add((dataset, void.distinctSubjects, Literal(_number(values[1]), datatype=XSD.integer)))
+        for vocabulary in ("kz", "org", "eli", "schema", "prov", "skos", "dct", "foaf"):
+            g.add((dataset, void.vocabulary, URIRef(PREFIXES[vocabulary])))
+        for line in examples[2].decode().splitlines()[1:]:
+            iri = line.split("\t")[0].strip()[1:-1]
+            if iri:
+                g.add((dataset, void.exampleResource, URIRef(iri)))
+        for name in await self.graph_names():
+            g.add((dataset, void.subset, URIRef(name)))
+            g.add((URIRef(name), RDF.type, void.Dataset))
+        return g
+
+    async def queries(self, request: Request) -> Response:
+        body = json.dumps(self.config.catalogue, ensure_ascii=False, indent=1)
+        return Response(body, media_type="application/json")
+
+    async def not_found(self, request: Request, exc: Exception) -> Response:
+        return self.error(request, 404, f"Nothing at {request.url.path}.", "Not found")
+
+    def app(self) -> Starlette:
+        routes = [
+            Route("/", self.query_page, name="home"),
+            Route("/sparql", self.sparql, methods=["GET", "POST"], name="sparql"),
+            Route("/void", self.void, name="void"),
+            Route("/.well-known/void", lambda r: RedirectResponse("/void", 303)),
+            Route("/queries", self.queries, name="queries"),
+            Mount("/static", StaticFiles(directory=str(ASSETS / "static")), name="static"),
+            Route("/{path:path}", self.resource, name="resource"),
+        ]
+        middleware = [
+            Middleware(
+                CORSMiddleware,
+                allow_origins=["*"],
+                allow_methods=["GET", "POST", "HEAD"],
+                allow_headers=["Accept", "Content-Type"],
+                max_age=3600,
+            )
+        ]
+        return Starlette(
+            routes=routes,
+            middleware=middleware,
+            exception_handlers={404: self.not_found},
+        )
+
+
+def _number(cell: str) -> int:
+    match = re.match(r'"?(\d+)', cell.strip())
+    return int(match.group(1)) if match else 0
+
+
+def _rdflib_format(name: str) -> str:
+    return {
+        "turtle": "turtle",
+        "ntriples": "nt",
+        "jsonld": "json-ld",
+        "rdfxml": "xml",
+        "trig": "trig",
+    }[name]
+
+
+def catalogue_entries() -> list[dict[str, str]]:
+    """The query catalogue as plain data for the query page."""
+    from graph.catalogue import list_queries
+
+    return [
+        {"name": q.name, "title": q.title or q.name, "description": q.description, "text": q.text}
+        for q in list_queries()
+    ]
+
+
+def create_app(pool: WorkerPool, config: ServerConfig | None = None) -> Starlette:
+    """The ASGI application over a started :class:`WorkerPool`."""
+    conf = config or ServerConfig(catalogue=catalogue_entries())
+    return KzGraphServer(pool, conf).app()
+
+
+def run(
+    pool: WorkerPool,
+    config: ServerConfig,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    log_level: str = "warning",
+) -> None:
+    """Serve until interrupted (uvicorn), then stop the workers."""
+    import uvicorn
+
+    app = create_app(pool, config)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
+    finally:
+        pool.close()
+
+
+__all__: Sequence[str] = ["ServerConfig", "create_app", "negotiate", "run", "shorten"]

@@ -1,0 +1,408 @@
+"""The HTTP layer through Starlette's test client, over real query workers.
+
+Covers the SPARQL 1.1 Protocol (GET, POST form, POST sparql-query), every result content type,
+the service description, VoID, the ontology, entity pages in HTML and RDF, CORS, and every
+documented error status.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from rdflib import Graph, URIRef
+from rdflib.compare import isomorphic
+
+with warnings.catch_warnings():  # Starlette suggests httpx2; httpx is what it runs on today
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+
+from graph.sandbox import WorkerPool
+from graph.server import ServerConfig, catalogue_entries, create_app, negotiate, parse_accept
+from graph.stores import StoreSpec
+from tests.conftest import MINI
+
+ROGOV = "https://w3id.org/kzgraph/id/igor-rogov"
+SELECT = "SELECT ?post WHERE { kzr:igor-rogov org:holds ?post }"
+CONSTRUCT = "CONSTRUCT { kzr:igor-rogov ?p ?o } WHERE { kzr:igor-rogov ?p ?o }"
+SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+TOKEN = "s3cret-token-for-tests"
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[WorkerPool]:
+    with WorkerPool(StoreSpec(), size=2, timeout=2.0) as running:
+        yield running
+
+
+def client_for(pool: WorkerPool, **config: object) -> TestClient:
+    conf = ServerConfig(catalogue=catalogue_entries(), **config)  # type: ignore[arg-type]
+    return TestClient(create_app(pool, conf))
+
+
+@pytest.fixture(scope="module")
+def client(pool) -> TestClient:
+    return client_for(pool)
+
+
+def select_rows(body: bytes, fmt: ox.QueryResultsFormat) -> set[tuple[str, ...]]:
+    results = ox.parse_query_results(body, format=fmt)
+    return {tuple(str(sol[v]) for v in results.variables) for sol in results}
+
+
+# -- Negotiation --
+
+
+def test_accept_parsing_orders_by_quality():
+    assert parse_accept("text/csv;q=0.5, application/sparql-results+json") == [
+        ("application/sparql-results+json", 1.0),
+        ("text/csv", 0.5),
+    ]
+    offers = {"json": "application/sparql-results+json", "csv": "text/csv"}
+    assert negotiate("text/csv;q=0.5, application/sparql-results+json", offers, "json") == "json"
+    assert negotiate("*/*", offers, "csv") == "csv"
+    assert negotiate("image/png", offers, "json") is None
+
+
+# -- The protocol --
+
+
+@pytest.mark.parametrize("method", ["get", "post-form", "post-query"])
+def test_three_ways_to_send_a_query(client, method):
+    if method == "get":
+        response = client.get("/sparql", params={"query": SELECT})
+    elif method == "post-form":
+        response = client.post("/sparql", data={"query": SELECT})
+    else:
+        response = client.post(
+            "/sparql", content=SELECT, headers={"Content-Type": "application/sparql-query"}
+        )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/sparql-results+json")
+    rows = select_rows(response.content, ox.QueryResultsFormat.JSON)
+    assert rows == {("<https://w3id.org/kzgraph/id/chair-of-the-commission-on-human-rights>",)}
+
+
+@pytest.mark.parametrize(
+    "accept, fmt",
+    [
+        ("application/sparql-results+json", ox.QueryResultsFormat.JSON),
+        ("application/sparql-results+xml", ox.QueryResultsFormat.XML),
+        ("text/csv", ox.QueryResultsFormat.CSV),
+        ("text/tab-separated-values", ox.QueryResultsFormat.TSV),
+    ],
+)
+def test_select_and_ask_in_every_results_format(client, accept, fmt):
+    response = client.get("/sparql", params={"query": SELECT}, headers={"Accept": accept})
+    assert response.status_code == 200
+    assert response.headers["content-type"].split(";")[0] == accept
+    assert response.headers["vary"].startswith("Accept")
+    post = "https://w3id.org/kzgraph/id/chair-of-the-commission-on-human-rights"
+    if fmt == ox.QueryResultsFormat.CSV:  # lossy by design: plain values
+        rows = list(csv.reader(io.StringIO(response.text)))
+        assert rows == [["post"], [post]]
+    else:
+        results = ox.parse_query_results(response.content, format=fmt)
+        assert [v.value for v in results.variables] == ["post"]
+        assert [sol["post"] for sol in results] == [ox.NamedNode(post)]
+    ask = client.get(
+        "/sparql",
+        params={"query": "ASK { kzr:igor-rogov a foaf:Person }"},
+        headers={"Accept": accept},
+    )
+    assert ask.status_code == 200
+    if fmt == ox.QueryResultsFormat.CSV:
+        assert ask.text.strip() == "true"
+    else:
+        assert bool(ox.parse_query_results(ask.content, format=fmt)) is True
+
+
+@pytest.mark.parametrize(
+    "accept, fmt",
+    [
+        ("text/turtle", "turtle"),
+        ("application/n-triples", "nt"),
+        ("application/ld+json", "json-ld"),
+        ("application/rdf+xml", "xml"),
+    ],
+)
+def test_construct_in_every_rdf_format(client, dataset, accept, fmt):
+    response = client.post("/sparql", data={"query": CONSTRUCT}, headers={"Accept": accept})
+    assert response.status_code == 200
+    assert response.headers["content-type"].split(";")[0] == accept
+    got = Graph().parse(data=response.content, format=fmt)
+    expected = dataset.query(CONSTRUCT, initNs={"kzr": "https://w3id.org/kzgraph/id/"}).graph
+    assert len(got) > 3 and isomorphic(got, expected)
+
+
+def test_service_description(client):
+    response = client.get("/sparql", headers={"Accept": "text/turtle"})
+    assert response.status_code == 200
+    g = Graph().parse(data=response.content, format="turtle")
+    sd = "http://www.w3.org/ns/sparql-service-description#"
+    endpoint = URIRef("http://testserver/sparql")
+    assert (endpoint, URIRef(sd + "endpoint"), endpoint) in g
+    assert (endpoint, URIRef(sd + "supportedLanguage"), URIRef(sd + "SPARQL11Query")) in g
+    names = set(g.objects(None, URIRef(sd + "name")))
+    assert URIRef("https://w3id.org/kzgraph/graph/provenance") in names
+
+
+def test_browser_on_the_endpoint_gets_the_query_page(client):
+    response = client.get("/sparql", headers={"Accept": "text/html"})
+    assert response.status_code == 200 and 'id="yasgui"' in response.text
+
+
+def test_query_page_lists_the_catalogue(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    for entry in catalogue_entries():
+        assert f">{entry['title']}</button>" in response.text.replace("&#39;", "'")
+    assert "https://" not in response.text.split("<script")[1].split(">")[0]  # no CDN
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+
+
+def test_cors_for_reads(client):
+    response = client.get(
+        "/sparql", params={"query": "ASK {}"}, headers={"Origin": "https://example.org"}
+    )
+    assert response.headers["access-control-allow-origin"] == "*"
+    preflight = client.options(
+        "/sparql",
+        headers={
+            "Origin": "https://example.org",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+    assert preflight.status_code == 200
+    assert "POST" in preflight.headers["access-control-allow-methods"]
+    # Authorization is not allowed cross-origin, so browsers cannot send an update token
+    denied = client.options(
+        "/sparql",
+        headers={
+            "Origin": "https://example.org",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization",
+        },
+    )
+    assert denied.status_code == 400
+
+
+# -- Linked data --
+
+
+def test_entity_page_for_browsers(client):
+    response = client.get("/id/igor-rogov", headers={"Accept": "text/html"})
+    assert response.status_code == 200
+    html = response.text
+    assert '<h1 id="label">Igor Rogov</h1>' in html
+    assert "foaf:Person" in html
+    assert "Chair of the Commission on Human Rights" in html  # a post, by its label
+    assert 'href="/id/chair-of-the-commission-on-human-rights"' in html
+    assert "Kazakhstan’s Human Rights Commissioner, Igor Rogov" in html  # an evidence quote
+    assert 'href="/id/article-new-human-rights-amendment"' in html  # its source
+    assert 'id="incoming"' in html
+
+
+@pytest.mark.parametrize(
+    "accept, fmt",
+    [
+        ("text/turtle", "turtle"),
+        ("application/ld+json", "json-ld"),
+        ("application/n-triples", "nt"),
+        ("application/rdf+xml", "xml"),
+    ],
+)
+def test_entity_for_rdf_clients(client, accept, fmt):
+    response = client.get("/id/igor-rogov", headers={"Accept": accept})
+    assert response.status_code == 200
+    assert response.headers["content-type"].split(";")[0] == accept
+    g = Graph().parse(data=response.content, format=fmt)
+    assert (URIRef(ROGOV), URIRef("http://www.w3.org/2000/01/rdf-schema#label"), None) in g
+    assert (None, URIRef("http://www.w3.org/ns/org#member"), URIRef(ROGOV)) in g  # incoming
+
+
+def test_evidence_graph_page_shows_its_triples_and_provenance(client):
+    response = client.get("/evidence/eureporter-p04-rogov-posts", headers={"Accept": "text/html"})
+    assert response.status_code == 200
+    assert 'id="graph"' in response.text and "Igor Rogov" in response.text
+    assert "prov:wasDerivedFrom" in response.text
+
+
+def test_unknown_entity_is_a_404_page(client):
+    response = client.get("/id/no-such-thing", headers={"Accept": "text/html"})
+    assert response.status_code == 404
+    assert "says nothing about" in response.text and "<html" in response.text
+    rdf = client.get("/id/no-such-thing", headers={"Accept": "text/turtle"})
+    assert rdf.status_code == 404
+    assert client.get("/elsewhere/x", headers={"Accept": "text/html"}).status_code == 404
+
+
+def test_void_and_ontology(client, dataset):
+    void = Graph().parse(data=client.get("/void").content, format="turtle")
+    dataset_node = URIRef("http://testserver/void#dataset")
+    triples = void.value(dataset_node, URIRef("http://rdfs.org/ns/void#triples"))
+    assert int(triples) == len(set(dataset.triples((None, None, None))))
+    assert void.value(dataset_node, URIRef("http://rdfs.org/ns/void#sparqlEndpoint")) == URIRef(
+        "http://testserver/sparql"
+    )
+    onto = client.get("/ontology", headers={"Accept": "text/turtle"})
+    g = Graph().parse(data=onto.content, format="turtle")
+    expected = dataset.graph(URIRef("https://w3id.org/kzgraph/graph/ontology"))
+    assert isomorphic(g, expected)
+
+
+# -- Errors --
+
+
+def test_malformed_query_is_400_with_the_parser_message(client):
+    response = client.get("/sparql", params={"query": "SELECT ?s WHERE {\n ?s ?p"})
+    assert response.status_code == 400
+    assert response.text.startswith("bad SPARQL at line 2, column")
+
+
+@pytest.mark.parametrize(
+    "request_kwargs",
+    [
+        {"data": {"update": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"}},
+        {
+            "content": "DELETE WHERE { ?s ?p ?o }",
+            "headers": {"Content-Type": "application/sparql-update"},
+        },
+    ],
+)
+def test_updates_are_403_on_a_read_only_server(client, request_kwargs):
+    response = client.post("/sparql", **request_kwargs)
+    assert response.status_code == 403
+    assert "read-only" in response.text
+    assert client.get("/sparql", params={"query": "ASK { ?s ?p ?o }"}).status_code == 200
+
+
+def test_service_and_foreign_from_are_403(client):
+    for text in (
+        "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+        "SELECT * FROM <file:///etc/passwd> WHERE { ?s ?p ?o }",
+    ):
+        response = client.get("/sparql", params={"query": text})
+        assert response.status_code == 403, text
+        assert "not allowed" in response.text
+
+
+def test_row_cap_is_422(pool):
+    capped = client_for(pool, max_rows=5)
+    response = capped.get("/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o }"})
+    assert response.status_code == 422
+    assert "more than 5 rows" in response.text and "LIMIT" in response.text
+
+
+@pytest.mark.slow
+def test_time_limit_is_503(client):
+    response = client.get("/sparql", params={"query": SLOW})
+    assert response.status_code == 503
+    assert "time limit of 2 s" in response.text
+    assert response.headers["retry-after"]
+
+
+def test_request_size_caps(pool):
+    small = client_for(pool, max_request_bytes=1000)
+    padding = "#" + "x" * 2000 + "\n"
+    assert small.post("/sparql", data={"query": padding + "ASK {}"}).status_code == 413
+    assert small.get("/sparql", params={"query": padding + "ASK {}"}).status_code == 414
+    assert small.post("/sparql", data={"query": "ASK {}"}).status_code == 200
+
+
+def test_other_request_errors(client):
+    assert (
+        client.post("/sparql", content="ASK {}", headers={"Content-Type": "text/plain"}).status_code
+        == 415
+    )
+    assert client.post("/sparql", data={"nothing": "here"}).status_code == 400
+    both = client.get("/sparql", params={"query": "ASK {}", "default-graph-uri": "http://x/"})
+    assert both.status_code == 400 and "default-graph-uri" in both.text
+    assert client.get("/id/igor-rogov", headers={"Accept": "image/png"}).status_code == 406
+
+
+# -- Updates with a token --
+
+
+def test_updates_need_the_flag_and_the_token():
+    with WorkerPool(StoreSpec(), size=2, timeout=10) as writable:
+        client = client_for(writable, allow_update=True, update_token=TOKEN)
+        update = {"update": 'INSERT DATA { GRAPH kze:new { kzr:newcomer rdfs:label "New"@en } }'}
+        assert client.post("/sparql", data=update).status_code == 403
+        assert (
+            client.post(
+                "/sparql", data=update, headers={"Authorization": "Bearer wrong"}
+            ).status_code
+            == 403
+        )
+        ok = client.post("/sparql", data=update, headers={"Authorization": f"Bearer {TOKEN}"})
+        assert ok.status_code == 204
+        for _ in range(3):  # whichever worker answers
+            ask = client.get(
+                "/sparql",
+                params={"query": "ASK { kzr:newcomer rdfs:label ?l }"},
+                headers={"Accept": "text/csv"},
+            )
+            assert ask.text.strip() == "true"
+        load = client.post(
+            "/sparql",
+            data={"update": "LOAD <file:///etc/passwd>"},
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        )
+        assert load.status_code == 403 and "LOAD" in load.text
+
+
+# -- Escaping --
+
+
+@pytest.fixture(scope="module")
+def hostile_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """The miniature project plus labels and literals that try to inject HTML."""
+    root = tmp_path_factory.mktemp("hostile")
+    shutil.copytree(MINI / "ontology", root / "ontology")
+    shutil.copytree(MINI / "data", root / "data")
+    (root / "data" / "hostile.trig").write_text(
+        "@prefix kzr: <https://w3id.org/kzgraph/id/> .\n"
+        "@prefix kze: <https://w3id.org/kzgraph/evidence/> .\n"
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        "@prefix schema: <https://schema.org/> .\n"
+        "kze:hostile {\n"
+        '  kzr:evil rdfs:label "<script>alert(1)</script>"@en ;\n'
+        '    schema:description "\\"><img src=x onerror=alert(2)>" ;\n'
+        "    schema:url <javascript:alert(3)> ;\n"
+        "    schema:about kzr:decree-2021 .\n"
+        "}\n"
+    )
+    spec = StoreSpec(ontology_dir=str(root / "ontology"), data_dir=str(root / "data"))
+    with WorkerPool(spec, size=1, timeout=10) as running:
+        yield client_for(running)
+
+
+def test_labels_and_literals_are_escaped_in_html(hostile_client):
+    for path in ("/id/evil", "/id/decree-2021", "/evidence/hostile"):
+        html = hostile_client.get(path, headers={"Accept": "text/html"}).text
+        assert "<script>alert" not in html and "<img src=x" not in html, path
+        assert 'href="javascript:' not in html, path
+    html = hostile_client.get("/id/evil", headers={"Accept": "text/html"}).text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&#34;&gt;&lt;img src=x onerror=alert(2)&gt;" in html
+
+
+def test_error_page_escapes_the_path(client):
+    response = client.get("/id/%3Cscript%3E", headers={"Accept": "text/html"})
+    assert response.status_code == 404
+    assert "<script>" not in response.text.split("</header>")[1]
+
+
+def test_queries_listing(client):
+    data = json.load(io.BytesIO(client.get("/queries").content))
+    assert {q["name"] for q in data} == {e["name"] for e in catalogue_entries()}
+    assert Path  # keep the import used by type checkers
