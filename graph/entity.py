@@ -16,6 +16,8 @@ from rdflib import Literal, URIRef
 from rdflib.term import Node
 
 from graph.errors import InputError
+from graph.labels import FALLBACK, label_for
+from graph.labels import LABEL_PROPERTIES as LANGUAGE_LABELS
 from graph.namespaces import PREFIXES
 from graph.query import QueryError, shorten
 from graph.stores import Store
@@ -30,6 +32,7 @@ DESCRIPTION_PROPERTIES = (
 LABEL_PROPERTIES = (
     "http://www.w3.org/2000/01/rdf-schema#label",
     "http://www.w3.org/2004/02/skos/core#prefLabel",
+    "https://schema.org/name",
     "http://purl.org/dc/terms/title",
 )
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -46,15 +49,23 @@ def iri_term(iri: str) -> str:
         raise InputError(f"not an IRI: {iri!r}") from None
 
 
+def _primary(tag: str | None) -> str:
+    """The primary subtag of a language tag, lower case (``kk`` for ``kk-Cyrl``)."""
+    return (tag or "").split("-")[0].lower()
+
+
 def _select(store: Store, text: str) -> list[tuple[Node | None, ...]]:
     from graph.sandbox import check_query
 
     return store.query(check_query(text), PAGE_LIMIT + 1).rows()
 
 
-def _labels(store: Store, iris: set[str]) -> dict[str, str]:
-    """An English (or untagged) label for each IRI that has one."""
-    found: dict[str, tuple[int, str]] = {}
+def _labels(store: Store, iris: set[str], lang: str = FALLBACK) -> dict[str, str]:
+    """A label for each IRI that has one: in ``lang``, else English (:func:`label_for`)."""
+    from rdflib import Graph
+
+    tagged = Graph()  # what graph.labels reads: picks the language with English as fallback
+    titles: dict[str, tuple[int, str]] = {}  # dct:title, only where there is no label
     todo = sorted(iris)
     for start in range(0, len(todo), 200):
         values = " ".join(iri_term(i) for i in todo[start : start + 200])
@@ -66,15 +77,29 @@ def _labels(store: Store, iris: set[str]) -> dict[str, str]:
             store, f"SELECT ?x ?p ?label WHERE {{ VALUES ?x {{ {values} }} {branches} }}"
         )
         for x, p, label in rows:
-            if not isinstance(label, Literal):
+            if not isinstance(label, Literal) or not isinstance(x, URIRef):
                 continue
-            rank = LABEL_PROPERTIES.index(str(p)) * 3 + (
-                0 if label.language == "en" else 1 if not label.language else 2
-            )
-            key = str(x)
-            if key not in found or rank < found[key][0]:
-                found[key] = (rank, str(label))
-    return {k: v for k, (_r, v) in found.items()}
+            if URIRef(str(p)) in LANGUAGE_LABELS:
+                tagged.add((x, URIRef(str(p)), label))
+                continue
+            rank = 0 if _primary(label.language) == lang else 1 if label.language == "en" else 2
+            if str(x) not in titles or rank < titles[str(x)][0]:
+                titles[str(x)] = (rank, str(label))
+    found = {k: v for k, (_r, v) in titles.items()}
+    for x in set(tagged.subjects()):
+        found[str(x)] = label_for(tagged, x, lang)
+    return found
+
+
+def label_languages(store: Store) -> list[str]:
+    """The languages entity labels exist in, English first (:func:`graph.labels.languages`)."""
+    props = " ".join(f"<{p}>" for p in LANGUAGE_LABELS)
+    rows = _select(
+        store,
+        f"SELECT DISTINCT (LANG(?l) AS ?lang) WHERE {{ VALUES ?p {{ {props} }} ?s ?p ?l }}",
+    )
+    found = {_primary(str(lang)) for (lang,) in rows if lang is not None and str(lang)}
+    return [FALLBACK, *sorted(found - {FALLBACK, ""})]
 
 
 def _term(node: Node | None, labels: dict[str, str]) -> dict[str, Any]:
@@ -92,8 +117,11 @@ def _term(node: Node | None, labels: dict[str, str]) -> dict[str, Any]:
     return {"kind": "blank", "text": str(node)}
 
 
-def describe_entity(store: Store, iri: str) -> dict[str, Any] | None:
-    """What an entity page shows, as plain data; None when the dataset does not mention it."""
+def describe_entity(store: Store, iri: str, lang: str = FALLBACK) -> dict[str, Any] | None:
+    """What an entity page shows, as plain data; None when the dataset does not mention it.
+
+    Labels and the description are in ``lang`` where the dataset has them, else English.
+    """
     e = iri_term(iri)
     facts = _select(store, f"SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ {e} ?p ?o }} }}")
     incoming = _select(store, f"SELECT ?s ?p ?g WHERE {{ GRAPH ?g {{ ?s ?p {e} }} }}")
@@ -113,7 +141,7 @@ def describe_entity(store: Store, iri: str) -> dict[str, Any] | None:
         for t in s.values()
         if isinstance(t, URIRef)
     }
-    labels = _labels(store, iris)
+    labels = _labels(store, iris, _primary(lang) or FALLBACK)
 
     grouped: dict[tuple[Node | None, Node | None], set[str]] = defaultdict(set)
     for p, o, g in facts:
@@ -121,8 +149,9 @@ def describe_entity(store: Store, iri: str) -> dict[str, Any] | None:
     types = sorted({str(o) for (p, o) in grouped if str(p) == RDF_TYPE and isinstance(o, URIRef)})
     description = None
     for prop in DESCRIPTION_PROPERTIES:
+        wanted = _primary(lang)
         texts = sorted(
-            (0 if o.language == "en" else 1, str(o))
+            (0 if _primary(o.language) == wanted else 1 if o.language == "en" else 2, str(o))
             for (p, o) in grouped
             if str(p) == prop and isinstance(o, Literal)
         )
@@ -234,4 +263,4 @@ def entity_rdf(store: Store, iri: str, fmt: str) -> tuple[str, bytes] | None:
     return out.media_type, answer.serialize(out)
 
 
-__all__ = ["QueryError", "describe_entity", "entity_rdf", "iri_term"]
+__all__ = ["QueryError", "describe_entity", "entity_rdf", "iri_term", "label_languages"]

@@ -479,13 +479,15 @@ def triples_to_networkx(
     ds: Dataset | Graph,
     *,
     literals: bool = False,
+    lang: str = "en",
 ) -> nx.MultiDiGraph:
     """The graph of the given triples (a query's result), labelled and sourced from ``ds``.
 
     Ontology terms are drawn as nodes when some triple is about one (a query over the
     vocabulary), else they are values of the entities' attributes, as in :func:`to_networkx`.
+    ``lang`` is the label language to prefer (English is the fallback).
     """
-    context = _Context(ds)
+    context = _Context(ds, lang=lang)
     wanted = set(triples)
     about_vocabulary = any(
         isinstance(s, URIRef) and context.is_vocabulary(str(s)) for s, _p, _o in wanted
@@ -493,7 +495,9 @@ def triples_to_networkx(
     return _assemble(context, wanted, literals, vocabulary_nodes=about_vocabulary)
 
 
-def query_network(ds: Dataset | Graph, sparql: str, *, literals: bool = False) -> nx.MultiDiGraph:
+def query_network(
+    ds: Dataset | Graph, sparql: str, *, literals: bool = False, lang: str = "en"
+) -> nx.MultiDiGraph:
     """The graph a CONSTRUCT or DESCRIBE query returns, or the ``?s ?p ?o`` rows of a SELECT.
 
     Raises:
@@ -507,20 +511,34 @@ def query_network(ds: Dataset | Graph, sparql: str, *, literals: bool = False) -
         triples: list[tuple[Node, Node, Node]] = list(result.graph)
     elif result.type == "SELECT":
         names = [str(v) for v in result.vars or []]
-        if not {"s", "p", "o"} <= set(names):
-            shown = " ".join(f"?{n}" for n in names) or "nothing"
-            raise InputError(
-                f"a SELECT query for the view must bind ?s ?p ?o (this one binds {shown}); "
-                "or write a CONSTRUCT query"
-            )
-        triples = []
-        for row in result:
-            s, p, o = row["s"], row["p"], row["o"]  # type: ignore[index, call-overload]
-            if isinstance(s, URIRef) and isinstance(p, URIRef) and o is not None:
-                triples.append((s, p, o))
+        rows = [tuple(row) for row in result]  # type: ignore[arg-type]
+        triples = select_triples(names, rows)
     else:
         raise InputError("an ASK query has no graph to show; write a CONSTRUCT or SELECT query")
-    return triples_to_networkx(triples, ds, literals=literals)
+    return triples_to_networkx(triples, ds, literals=literals, lang=lang)
+
+
+def select_triples(
+    names: list[str], rows: Iterable[tuple[Node | None, ...]]
+) -> list[tuple[Node, Node, Node]]:
+    """The ``?s ?p ?o`` bindings of SELECT rows as triples (rows missing one are skipped).
+
+    Raises:
+        InputError: the SELECT does not bind ?s, ?p and ?o.
+    """
+    if not {"s", "p", "o"} <= set(names):
+        shown = " ".join(f"?{n}" for n in names) or "nothing"
+        raise InputError(
+            f"a SELECT query for the view must bind ?s ?p ?o (this one binds {shown}); "
+            "or write a CONSTRUCT query"
+        )
+    i, j, k = names.index("s"), names.index("p"), names.index("o")
+    triples: list[tuple[Node, Node, Node]] = []
+    for row in rows:
+        s, p, o = row[i], row[j], row[k]
+        if isinstance(s, URIRef) and isinstance(p, URIRef) and o is not None:
+            triples.append((s, p, o))
+    return triples
 
 
 def _assemble(

@@ -73,12 +73,24 @@ class Policy:
 
 @dataclass(frozen=True)
 class CheckedQuery:
-    """A query that parsed and passed the policy."""
+    """A query that parsed and passed the policy.
+
+    ``algebra`` is rdflib's parse, made on first use of :attr:`parsed` when the guard could
+    clear the query without it (see :func:`check_query`).
+    """
 
     text: str
     form: Form
-    parsed: Query = field(compare=False)
+    algebra: Query | None = field(default=None, compare=False, repr=False)
     base_iri: str | None = None
+
+    @property
+    def parsed(self) -> Query:
+        """rdflib's parse of the query (for the in-memory store)."""
+        if self.algebra is None:
+            object.__setattr__(self, "algebra", _translate(self.text, update=False))
+        assert self.algebra is not None
+        return self.algebra
 
 
 def _walk(node: Any) -> Iterator[CompValue]:
@@ -159,14 +171,66 @@ def _translate(text: str, update: bool) -> Any:
         raise QuerySyntaxError(f"bad SPARQL: {message}") from None
 
 
+#: What sends a query through the full parse even when the store does not need it: the words
+#: of the clauses the policy inspects (SERVICE, FROM), in any case, wherever they could be a
+#: keyword rather than part of a name (``prov:wasDerivedFrom``, ``?from``).
+_NEEDS_ALGEBRA = re.compile(r"(?i)(?<![\w.:%\\?$-])(?:service|from)(?![\w-])")
+#: One item of a query's prologue: blank space, a comment, a PREFIX or a BASE declaration, in
+#: SPARQL's own terms (its white space is these four characters; a comment ends at CR or LF).
+_PROLOGUE_ITEM = re.compile(
+    r"[ \t\r\n]+|#[^\r\n]*"
+    r"|(?i:PREFIX)[ \t\r\n]*[^ \t\r\n:<>#]*:[ \t\r\n]*<[^<>\x00-\x20]*>"
+    r"|(?i:BASE)[ \t\r\n]*<[^<>\x00-\x20]*>"
+)
+_QUERY_FORM = re.compile(r"(?i)(SELECT|ASK|CONSTRUCT|DESCRIBE)(?![\w-])")
+
+
+def _form_by_reading(text: str) -> Form | None:
+    """The form of a query the policy has nothing to say about, read without parsing it.
+
+    None unless the query, after its prologue (comments included), contains neither SERVICE
+    nor FROM as a word, in any case, anywhere (in strings and IRIs too), the text holds no codepoint
+    escape (``\\u``, decoded before parsing, could spell them or end a comment early) and the
+    query opens with a query form keyword. Such a query has nothing the policy refuses; a store
+    that parses queries itself (Oxigraph) reports its syntax errors.
+    """
+    if "\\u" in text or "\\U" in text:
+        return None
+    position = 0
+    while match := _PROLOGUE_ITEM.match(text, position):
+        if match.end() == position:
+            break
+        position = match.end()
+    if _NEEDS_ALGEBRA.search(text, position):
+        return None
+    found = _QUERY_FORM.match(text, position)
+    return _KEYWORD_FORMS[found.group(1).upper()] if found else None
+
+
+_KEYWORD_FORMS: dict[str, Form] = {
+    "SELECT": "SELECT",
+    "ASK": "ASK",
+    "CONSTRUCT": "CONSTRUCT",
+    "DESCRIBE": "DESCRIBE",
+}
+
+
 @functools.lru_cache(maxsize=512)
-def check_query(text: str, policy: Policy = Policy()) -> CheckedQuery:
+def check_query(text: str, policy: Policy = Policy(), parse: bool = True) -> CheckedQuery:
     """Parse ``text`` and refuse anything that would reach outside the dataset.
+
+    With ``parse=False`` (for stores that parse queries themselves), a query whose text cannot
+    hold anything the policy refuses is cleared without rdflib's parser, which costs
+    milliseconds per query; rdflib parses it later only if :attr:`CheckedQuery.parsed` is read.
 
     Raises:
         QuerySyntaxError: with line and column.
         QueryRefused: SERVICE not on the allow-list, FROM/FROM NAMED of a foreign IRI.
     """
+    if not parse:
+        quick = _form_by_reading(text)
+        if quick is not None:
+            return CheckedQuery(text=text, form=quick)
     parsed = _translate(text, update=False)
     algebra = parsed.algebra
     form = _FORMS.get(algebra.name)
@@ -179,7 +243,7 @@ def check_query(text: str, policy: Policy = Policy()) -> CheckedQuery:
         _check_graph_iri(iri, "FROM NAMED" if named is not None else "FROM", policy)
     _check_services(algebra, policy)
     _check_absolute(algebra)
-    return CheckedQuery(text=text, form=form, parsed=parsed)
+    return CheckedQuery(text=text, form=form, algebra=parsed)
 
 
 def check_update(text: str, policy: Policy = Policy()) -> str:
@@ -322,13 +386,13 @@ def _run_op(store: Store, policy: Policy, op: str, args: tuple[Any, ...]) -> Any
     """The operations a worker offers (a fixed table: the pipe carries no code)."""
     if op == "query":
         text, result_fmt, graph_fmt, max_rows = args
-        checked = check_query(text, policy)
+        checked = check_query(text, policy, parse=store.needs_algebra)
         answer = store.query(checked, max_rows)
         out = output_format(graph_fmt if answer.is_graph else result_fmt, answer.form)
         return answer.form, out.media_type, answer.serialize(out), answer.count
     if op == "answer":
         text, max_rows = args
-        answer = store.query(check_query(text, policy), max_rows)
+        answer = store.query(check_query(text, policy, parse=store.needs_algebra), max_rows)
         return answer.form, answer.payload, answer.payload_format.media_type, answer.count
     if op == "update":
         (text,) = args
@@ -346,6 +410,19 @@ def _run_op(store: Store, policy: Policy, op: str, args: tuple[Any, ...]) -> Any
         from graph.entity import entity_rdf
 
         return entity_rdf(store, *args)
+    if op == "view":
+        from graph.view import served_view
+
+        focus, depth, text, lang, base, max_rows = args
+        view_query = check_query(text, policy) if text else None
+        return served_view(
+            store, base=base, focus=focus, depth=depth, query=view_query, max_rows=max_rows,
+            lang=lang,
+        )
+    if op == "languages":
+        from graph.entity import label_languages
+
+        return label_languages(store)
     if op == "sleep":  # for tests of the time limit without a pathological query
         time.sleep(float(args[0]))
         return None

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl, quote, urlencode
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -55,6 +55,10 @@ ALIASES = {
     "text/rdf+n3": "turtle",
 }
 SD = "http://www.w3.org/ns/sparql-service-description#"
+#: A language tag as ``?lang=`` takes it (``kk``, ``ru``, ``kk-Cyrl``).
+LANG_TAG = re.compile(r"[a-z]{2,3}(-[a-z0-9]{1,8})*")
+#: The deepest neighbourhood /view draws (depth 3 already reaches most of the graph).
+MAX_VIEW_DEPTH = 6
 
 
 @dataclass
@@ -148,6 +152,7 @@ class KzGraphServer:
         env.globals["href"] = self.href
         env.globals["store_label"] = config.store_label
         self._graph_names: list[str] | None = None
+        self._languages: list[str] | None = None
 
     # helpers
 
@@ -294,6 +299,7 @@ class KzGraphServer:
         except QueryError as exc:
             return self.query_error(exc)
         self._graph_names = None
+        self._languages = None
         return Response(status_code=204)
 
     async def service_description(self, request: Request) -> Response:
@@ -395,7 +401,8 @@ class KzGraphServer:
             return await self.ontology(choice)
         try:
             if choice == "html":
-                data = await self.pool.call("entity", iri)
+                lang, languages = await self.label_language(request)
+                data = await self.pool.call("entity", iri, lang)
             else:
                 data = await self.pool.call("entity_rdf", iri, choice)
         except QueryError as exc:
@@ -410,8 +417,21 @@ class KzGraphServer:
         return self.templates.TemplateResponse(
             request,
             "entity.html",
-            {"e": data, "title": data["label"] or data["short"]},
-            headers={"Content-Security-Policy": CSP, "Vary": "Accept"},
+            {
+                "e": data,
+                "title": data["label"] or data["short"],
+                "lang": lang,
+                "languages": languages,
+                "path": "/" + path,
+                "view": "/view?" + urlencode({"focus": iri, "lang": lang})
+                if path.startswith("id/")
+                else None,
+            },
+            headers={
+                "Content-Security-Policy": CSP,
+                "Vary": "Accept, Accept-Language",
+                "Content-Language": lang,
+            },
         )
 
     async def ontology(self, fmt: str) -> Response:
@@ -492,6 +512,70 @@ class KzGraphServer:
             g.add((URIRef(name), RDF.type, void.Dataset))
         return g
 
+    async def label_language(self, request: Request) -> tuple[str, list[str]]:
+        """The label language for a page, and the choices: ``?lang=``, else the browser's
+        Accept-Language among the languages labels exist in, else English."""
+        if self._languages is None:
+            self._languages = list(await self.pool.call("languages"))
+        languages = self._languages
+        asked = request.query_params.get("lang", "").strip().lower()
+        if LANG_TAG.fullmatch(asked):
+            return asked.split("-")[0], languages
+        for tag, _q in parse_accept(request.headers.get("accept-language")):
+            primary = tag.split("-")[0]
+            if primary in languages:
+                return primary, languages
+        return "en", languages
+
+    async def view(self, request: Request) -> Response:
+        """The network view (graph.view) of the whole graph, a neighbourhood, or a query result.
+
+        ``?focus=ENTITY&depth=N`` (label, prefixed name or IRI), ``?query=SPARQL`` (CONSTRUCT,
+        DESCRIBE, or SELECT ?s ?p ?o; checked and capped as on /sparql), ``?lang=kk``.
+        """
+        from graph.view import CONTENT_SECURITY_POLICY
+
+        if len(request.url.query.encode()) > self.config.max_request_bytes:
+            return PlainTextResponse(
+                f"query string longer than {self.config.max_request_bytes} bytes\n",
+                status_code=414,
+            )
+        params = request.query_params
+        focus = params.get("focus") or None
+        text = params.get("query") or None
+        raw_depth = params.get("depth", "1")
+        if not raw_depth.isdigit() or int(raw_depth) > MAX_VIEW_DEPTH:
+            return self.error(
+                request,
+                400,
+                f"depth must be a whole number from 0 to {MAX_VIEW_DEPTH}.",
+                "Bad depth",
+            )
+        if "depth" in params and focus is None:
+            return self.error(request, 400, "depth needs focus=ENTITY.", "Bad request")
+        lang, _languages = await self.label_language(request)
+        try:
+            status, page = await self.pool.call(
+                "view", focus, int(raw_depth), text, lang, self.config.base, self.config.max_rows
+            )
+        except QueryError as exc:
+            if wants_html(request) and exc.http_status != 503:
+                return self.error(request, exc.http_status, exc.message, "The query failed")
+            return self.query_error(exc)
+        if status != 200:
+            title = "Unknown entity" if status == 404 else "Nothing to draw"
+            return self.error(request, status, page, title)
+        return Response(
+            page.html,
+            media_type="text/html; charset=utf-8",
+            headers={
+                "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+                "Content-Language": lang,
+                "X-Nodes": str(page.nodes),
+                "X-Edges": str(page.edges),
+            },
+        )
+
     async def queries(self, request: Request) -> Response:
         body = json.dumps(self.config.catalogue, ensure_ascii=False, indent=1)
         return Response(body, media_type="application/json")
@@ -506,6 +590,7 @@ class KzGraphServer:
             Route("/void", self.void, name="void"),
             Route("/.well-known/void", lambda r: RedirectResponse("/void", 303)),
             Route("/queries", self.queries, name="queries"),
+            Route("/view", self.view, name="view"),
             Mount("/static", StaticFiles(directory=str(ASSETS / "static")), name="static"),
             Route("/{path:path}", self.resource, name="resource"),
         ]

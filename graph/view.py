@@ -34,6 +34,9 @@ if TYPE_CHECKING:
     import networkx as nx
     from rdflib import Dataset, Graph
 
+    from graph.sandbox import CheckedQuery
+    from graph.stores import Store
+
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 #: The page's Content-Security-Policy (also in its <meta>): inline code only, no network at all.
 #: A server that serves a view sends it as the header, since a stricter site-wide policy
@@ -563,6 +566,7 @@ def view_for(
     literals: bool = False,
     title: str | None = None,
     entity_url: Callable[[str], str | None] | None = None,
+    lang: str = "en",
 ) -> View:
     """The page for the whole graph, one entity's neighbourhood, or a query's result.
 
@@ -575,23 +579,116 @@ def view_for(
         literals: draw literal values as nodes.
         title: the page title (default: says what is shown).
         entity_url: see :func:`render`.
+        lang: the label language to prefer (``kk``, ``ru``...); English is the fallback.
 
     Raises:
         InputError: unknown or ambiguous entity, bad query, or a graph too large to draw.
     """
-    from graph.network import neighbourhood, query_network, to_networkx
-    from graph.resolve import resolve
+    from graph.network import query_network, to_networkx
 
     graph = (
-        query_network(ds, query, literals=literals) if query else to_networkx(ds, literals=literals)
+        query_network(ds, query, literals=literals, lang=lang)
+        if query
+        else to_networkx(ds, literals=literals, lang=lang)
     )
-    shown = "query result" if query else "whole graph"
+    return _focused(
+        graph, focus, depth, "query result" if query else "whole graph", title, entity_url
+    )
+
+
+def _focused(
+    graph: nx.MultiDiGraph,
+    focus: str | None,
+    depth: int,
+    shown: str,
+    title: str | None,
+    entity_url: Callable[[str], str | None] | None,
+) -> View:
+    """Render ``graph``, or the neighbourhood of ``focus`` in it."""
+    from graph.network import neighbourhood
+    from graph.resolve import resolve
+
     if focus is not None:
         center = resolve(graph, focus)
         graph = neighbourhood(graph, center, depth)
         step = "step" if depth == 1 else "steps"
         shown = f"{graph.nodes[center]['label']} and what lies within {depth} {step}"
     return render(graph, title=title or f"kzgraph: {shown}", entity_url=entity_url)
+
+
+def store_dataset(store: Store) -> Dataset:
+    """The store's quads as an rdflib Dataset (a memory store hands over its own)."""
+    from graph.load import new_dataset
+    from graph.sandbox import check_query
+    from graph.stores import MemoryStore
+
+    if isinstance(store, MemoryStore):
+        return store.dataset
+    ds = new_dataset()
+    rows = store.query(
+        check_query("SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }"), None
+    ).rows()
+    for s, p, o, g in rows:
+        if s is not None and p is not None and o is not None and g is not None:
+            ds.add((s, p, o, g))  # type: ignore[arg-type]
+    return ds
+
+
+def served_view(
+    store: Store,
+    *,
+    base: str,
+    focus: str | None = None,
+    depth: int = 1,
+    query: CheckedQuery | None = None,
+    max_rows: int | None = None,
+    lang: str = "en",
+) -> tuple[int, View | str]:
+    """The view ``kzgraph serve`` answers ``/view`` with: (200, page) or (status, message).
+
+    The query has passed :func:`graph.sandbox.check_query` and runs with the server's row cap
+    (this runs in a query worker, under its time limit). Entities under ``base`` link to the
+    server's own entity pages.
+
+    Statuses: 404 unknown entity, 400 ambiguous entity or a query with no graph to show,
+    422 a graph too large to draw.
+    """
+    from urllib.parse import quote
+
+    from graph.network import select_triples, to_networkx, triples_to_networkx
+    from graph.query import QueryError
+    from graph.resolve import UnknownEntityError
+
+    def entity_url(iri: str) -> str | None:
+        if iri.startswith(base):
+            return "/" + quote(iri[len(base) :], safe="/:@!$&'()*+,;=-._~%")
+        return None
+
+    ds = store_dataset(store)
+    try:
+        if query is None:
+            graph = to_networkx(ds, lang=lang)
+        else:
+            answer = store.query(query, max_rows)
+            if answer.is_graph:
+                triples = list(answer.graph())
+            elif answer.form == "SELECT":
+                triples = select_triples(answer.variables(), answer.rows())
+            else:
+                raise InputError(
+                    "an ASK query has no graph to show; write a CONSTRUCT or SELECT query"
+                )
+            graph = triples_to_networkx(triples, ds, lang=lang)
+        shown = "query result" if query else "whole graph"
+        return 200, _focused(graph, focus, depth, shown, None, entity_url)
+    except UnknownEntityError as exc:
+        return 404, exc.message
+    except GraphTooLargeError as exc:
+        return 422, exc.message
+    except InputError as exc:
+        if isinstance(exc, QueryError):
+            raise
+        return 400, exc.message
 
 
 def write_build_view(ds: Dataset, out_dir: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 import warnings
 from collections.abc import Iterator
@@ -406,3 +407,166 @@ def test_queries_listing(client):
     data = json.load(io.BytesIO(client.get("/queries").content))
     assert {q["name"] for q in data} == {e["name"] for e in catalogue_entries()}
     assert Path  # keep the import used by type checkers
+
+
+# -- The network view (issue 4) and the label language switch (issue 5) --
+
+
+def view_nodes(html: str) -> dict[str, dict]:
+    from tests.test_view import page_data
+
+    nodes, _edges, _options = page_data(html)
+    return {n["id"]: n for n in nodes}
+
+
+def test_whole_graph_view_is_served_with_the_view_csp(client, dataset):
+    from graph.view import CONTENT_SECURITY_POLICY, view_for
+
+    response = client.get("/view")
+    assert response.status_code == 200
+    assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    expected = view_for(dataset)
+    assert len(view_nodes(response.text)) == expected.nodes == int(response.headers["x-nodes"])
+    # entity pages keep the strict site-wide policy
+    page = client.get("/id/igor-rogov", headers={"Accept": "text/html"})
+    assert page.headers["content-security-policy"] != CONTENT_SECURITY_POLICY
+
+
+def test_focused_view_links_nodes_to_the_entity_pages(client, dataset):
+    from graph.view import view_for
+
+    for focus in (ROGOV, "kzr:igor-rogov"):
+        response = client.get("/view", params={"focus": focus, "depth": "1"})
+        assert response.status_code == 200, response.text
+        nodes = view_nodes(response.text)
+        assert set(nodes) == set(view_nodes(view_for(dataset, focus=ROGOV, depth=1).html))
+        assert nodes[ROGOV]["kz"]["href"] == "/id/igor-rogov"
+    two = client.get("/view", params={"focus": ROGOV, "depth": "2"})
+    assert len(view_nodes(two.text)) > len(nodes)
+
+
+def test_entity_page_links_to_its_view(client):
+    html = client.get("/id/igor-rogov", headers={"Accept": "text/html"}).text
+    match = re.search(r'<a id="view-link" href="([^"]+)"', html)
+    assert match, "no view link on the entity page"
+    link = match.group(1).replace("&amp;", "&")
+    assert link.startswith("/view?focus=https%3A%2F%2Fw3id.org%2Fkzgraph%2Fid%2Figor-rogov")
+    response = client.get(link)
+    assert response.status_code == 200 and ROGOV in view_nodes(response.text)
+
+
+def test_query_result_view_goes_through_the_guard(client, pool, dataset):
+    from graph.view import view_for
+
+    response = client.get("/view", params={"query": CONSTRUCT})
+    assert response.status_code == 200
+    assert set(view_nodes(response.text)) == set(
+        view_nodes(view_for(dataset, query=CONSTRUCT).html)
+    )
+    spo = "SELECT ?s ?p ?o WHERE { kzr:igor-rogov ?p ?o BIND(kzr:igor-rogov AS ?s) }"
+    assert set(view_nodes(client.get("/view", params={"query": spo}).text)) == set(
+        view_nodes(response.text)
+    )
+    html = {"Accept": "text/html"}
+    no_spo = client.get("/view", params={"query": SELECT}, headers=html)
+    assert no_spo.status_code == 400 and "must bind ?s ?p ?o" in no_spo.text
+    bad = client.get("/view", params={"query": "CONSTRUCT {"})
+    assert bad.status_code == 400 and "line 1" in bad.text
+    service = "CONSTRUCT { ?s ?p ?o } WHERE { SERVICE <http://example.org/s> { ?s ?p ?o } }"
+    assert client.get("/view", params={"query": service}).status_code == 403
+    capped = client_for(pool, max_rows=3).get("/view", params={"query": CONSTRUCT})
+    assert capped.status_code == 422
+    slow = "CONSTRUCT { ?a ?b ?c } WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+    assert client.get("/view", params={"query": slow}).status_code == 503  # the time limit
+
+
+def test_bad_focus_and_depth_are_clear_errors(client):
+    html = {"Accept": "text/html"}
+    unknown = client.get("/view", params={"focus": "<script>alert(1)</script>"}, headers=html)
+    assert unknown.status_code == 404 and "no entity matches" in unknown.text
+    assert "<script>alert(1)" not in unknown.text
+    assert unknown.headers["content-security-policy"].startswith("default-src 'self'")
+    ambiguous = client.get("/view", params={"focus": "Rogov"})
+    assert ambiguous.status_code == 400 and "kzr:igor-rogov" in ambiguous.text
+    for depth in ("x", "-1", "99"):
+        response = client.get("/view", params={"focus": ROGOV, "depth": depth})
+        assert response.status_code == 400, depth
+    assert client.get("/view", params={"depth": "2"}).status_code == 400
+
+
+ENRICHMENT = """\
+@prefix kzr: <https://w3id.org/kzgraph/id/> .
+@prefix schema: <https://schema.org/> .
+
+kzr:jane-example schema:name "Джейн Мысал"@kk, "Джейн Пример"@ru .
+kzr:decree-2021 schema:name "Указ от 3 марта 2021 года"@ru ;
+    schema:description "Указ о примерах"@ru, "A decree about examples"@en .
+"""
+
+
+@pytest.fixture(scope="module")
+def multilingual(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The miniature project plus Kazakh and Russian labels where `kzgraph enrich` puts them."""
+    root = tmp_path_factory.mktemp("multilingual")
+    shutil.copytree(MINI / "ontology", root / "ontology")
+    shutil.copytree(MINI / "data", root / "data")
+    (root / "data" / "enrichment.ttl").write_text(ENRICHMENT, encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="module")
+def multilingual_client(multilingual: Path) -> Iterator[TestClient]:
+    spec = StoreSpec(
+        ontology_dir=str(multilingual / "ontology"), data_dir=str(multilingual / "data")
+    )
+    with WorkerPool(spec, size=1, timeout=10) as running:
+        yield client_for(running)
+
+
+def heading(html: str) -> str:
+    match = re.search(r'<h1 id="label">(.*?)</h1>', html)
+    assert match
+    return match.group(1)
+
+
+def test_entity_pages_switch_label_language_with_english_fallback(multilingual_client):
+    c = multilingual_client
+    html = {"Accept": "text/html"}
+    assert heading(c.get("/id/jane-example", headers=html).text) == "Jane Example"
+    ru = c.get("/id/jane-example?lang=ru", headers=html)
+    assert heading(ru.text) == "Джейн Пример" and ru.headers["content-language"] == "ru"
+    assert heading(c.get("/id/jane-example?lang=kk", headers=html).text) == "Джейн Мысал"
+    # no Kazakh label: English; a language nobody wrote labels in: English too
+    assert heading(c.get("/id/decree-2021?lang=kk", headers=html).text) == "Decree of 3 March 2021"
+    assert heading(c.get("/id/decree-2021?lang=de", headers=html).text) == "Decree of 3 March 2021"
+    decree = c.get("/id/decree-2021?lang=ru", headers=html).text
+    assert heading(decree) == "Указ от 3 марта 2021 года"
+    assert 'id="description">Указ о примерах<' in decree
+    assert "Джейн Пример" in decree  # the signatory's label follows the switch too
+    # the browser's Accept-Language when there is no ?lang=
+    browser = {**html, "Accept-Language": "ru-RU,ru;q=0.9,en;q=0.5"}
+    assert heading(c.get("/id/jane-example", headers=browser).text) == "Джейн Пример"
+    # the switch lists the languages labels exist in, English first, the current one marked
+    page = c.get("/id/jane-example?lang=kk", headers=html).text
+    assert re.findall(r'data-lang="(\w+)"', page) == ["en", "kk", "ru"]
+    assert '<strong aria-current="true" data-lang="kk">' in page
+    assert 'href="/id/jane-example?lang=ru"' in page
+    assert re.search(r'id="view-link" href="[^"]+lang=kk"', page)
+    injected = c.get("/id/jane-example", params={"lang": '"><script>x</script>'}, headers=html)
+    assert injected.status_code == 200 and "<script>x" not in injected.text
+
+
+def test_served_view_and_cli_take_the_label_language(multilingual_client, multilingual, tmp_path):
+    from graph.cli import main
+
+    jane = "https://w3id.org/kzgraph/id/jane-example"
+    decree = "https://w3id.org/kzgraph/id/decree-2021"
+    ru = view_nodes(multilingual_client.get("/view", params={"lang": "ru"}).text)
+    assert ru[jane]["label"] == "Джейн Пример" and ru[decree]["label"].startswith("Указ")
+    kk = view_nodes(multilingual_client.get("/view", params={"lang": "kk"}).text)
+    assert kk[jane]["label"] == "Джейн Мысал" and kk[decree]["label"] == "Decree of 3 March 2021"
+    out = tmp_path / "kk.html"
+    inputs = ["--ontology", str(multilingual / "ontology"), "--data", str(multilingual / "data")]
+    assert main(["view", *inputs, "--lang", "kk", "-o", str(out)]) == 0
+    assert view_nodes(out.read_text(encoding="utf-8"))[jane]["label"] == "Джейн Мысал"
+    assert main(["view", *inputs, "--lang", "not a tag", "-o", str(out)]) == 2

@@ -88,3 +88,41 @@ def test_entity_page_shows_posts_with_sources(server, browser):
     assert page.url == f"{server}/id/chair-of-the-commission-on-human-rights"
     assert problems == []
     page.close()
+
+
+def test_entity_page_opens_its_network_view_and_the_query_page_draws_a_result(server, browser):
+    from tests.test_view_browser import READY
+
+    rogov = "https://w3id.org/kzgraph/id/igor-rogov"
+    problems: list[str] = []
+    requests: list[str] = []
+    page = watched_page(browser, problems)
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(f"{server}/id/igor-rogov")
+    page.locator("a#view-link").click()
+    page.wait_for_function(READY, timeout=30000)
+    assert page.url.startswith(f"{server}/view?focus=")
+    drawn = page.evaluate("() => window.kzView.drawnCounts()")
+    assert drawn["nodes"] > 1
+    assert page.evaluate(f"() => window.kzView.nodes.get({rogov!r}) !== null")
+    # the query page sends its current query to /view in a new tab
+    page.goto(f"{server}/")
+    page.wait_for_selector(".yasqe .CodeMirror")
+    page.evaluate(
+        "q => { window.kzgraphYasgui.getTab().setQuery(q); }",
+        "CONSTRUCT { kzr:igor-rogov ?p ?o } WHERE { kzr:igor-rogov ?p ?o }",
+    )
+    with page.context.expect_page() as opened:
+        page.locator("#view-button").click()
+    view = opened.value
+    view.on(
+        "console", lambda m: problems.append(f"console {m.text}") if m.type == "error" else None
+    )
+    view.on("pageerror", lambda e: problems.append(f"error {e}"))
+    view.wait_for_function(READY, timeout=30000)
+    assert view.url.startswith(f"{server}/view?query=CONSTRUCT")
+    assert view.evaluate("() => window.kzView.drawnCounts()")["nodes"] >= 2
+    assert problems == []
+    assert all(url.startswith(server) for url in requests), requests  # nothing leaves the server
+    view.close()
+    page.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--literals", action="store_true", help="draw literal values (dates, numbers) as nodes"
     )
     parser.add_argument("--title", help="the page title (default: says what is shown)")
+    parser.add_argument(
+        "--lang",
+        metavar="TAG",
+        default="en",
+        help="label language to prefer, e.g. kk or ru (labels from `kzgraph enrich`;"
+        " English where there is none; default: en)",
+    )
     add_input_options(parser)
     return parser
 
@@ -74,10 +82,18 @@ def run(args: argparse.Namespace) -> int:
     depth = 1 if args.depth is None else args.depth
     if depth < 0:
         raise InputError("--depth must be 0 or more")
+    if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*", args.lang):
+        raise InputError(f"--lang wants a language tag such as kk or ru, not {args.lang!r}")
     sparql = read_query_file(args.query) if args.query else None
     ds = load_graph(args.ontology, args.data)
     page = view_for(
-        ds, focus=args.focus, depth=depth, query=sparql, literals=args.literals, title=args.title
+        ds,
+        focus=args.focus,
+        depth=depth,
+        query=sparql,
+        literals=args.literals,
+        title=args.title,
+        lang=args.lang,
     )
     emit(page.html, args.output)
     if args.output not in (None, "-"):

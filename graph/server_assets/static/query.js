@@ -12,6 +12,10 @@
     yasqe: { value: examples.length ? examples[0].query : "SELECT * WHERE { ?s ?p ?o } LIMIT 10" }
   });
   window.kzgraphYasgui = yasgui;
+  // "View the result as a network": the current query, drawn by /view in a new tab
+  document.getElementById("view-form").addEventListener("submit", function () {
+    document.getElementById("view-query").value = yasgui.getTab().getQuery();
+  });
   var buttons = document.querySelectorAll("button.example");
   Array.prototype.forEach.call(buttons, function (button) {
     button.addEventListener("click", function () {
