@@ -18,7 +18,16 @@ from graph.load import new_dataset, quads
 from graph.namespaces import prefixes_for
 
 #: Kinds of named graph, in report order.
-GRAPH_KINDS = ("evidence", "provenance", "sources", "ontology", "inferred", "other")
+GRAPH_KINDS = (
+    "evidence",
+    "provenance",
+    "sources",
+    "ontology",
+    "alignments",
+    "enrichment",
+    "inferred",
+    "other",
+)
 
 
 def graph_kind(name: Node, prefixes: Mapping[str, str] | None = None) -> str:

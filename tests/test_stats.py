@@ -12,7 +12,9 @@ def test_graph_kinds():
     assert graph_kind(KZE["x"]) == "evidence"
     assert graph_kind(KZG["provenance"]) == "provenance"
     assert graph_kind(KZG["inferred"]) == "inferred"
-    assert graph_kind(KZG["alignments"]) == "other"
+    assert graph_kind(KZG["alignments"]) == "alignments"
+    assert graph_kind(KZG["enrichment"]) == "enrichment"
+    assert graph_kind(KZG["something-new"]) == "other"
 
 
 def test_mini_counts(mini_dataset):
