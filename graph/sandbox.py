@@ -83,6 +83,8 @@ class CheckedQuery:
     form: Form
     algebra: Query | None = field(default=None, compare=False, repr=False)
     base_iri: str | None = None
+    #: The predeclared prefixes the query uses without declaring them, when known.
+    prefixes: Mapping[str, str] | None = field(default=None, compare=False, repr=False)
 
     @property
     def parsed(self) -> Query:
@@ -175,36 +177,54 @@ def _translate(text: str, update: bool) -> Any:
 #: of the clauses the policy inspects (SERVICE, FROM), in any case, wherever they could be a
 #: keyword rather than part of a name (``prov:wasDerivedFrom``, ``?from``).
 _NEEDS_ALGEBRA = re.compile(r"(?i)(?<![\w.:%\\?$-])(?:service|from)(?![\w-])")
-#: One item of a query's prologue: blank space, a comment, a PREFIX or a BASE declaration, in
-#: SPARQL's own terms (its white space is these four characters; a comment ends at CR or LF).
-_PROLOGUE_ITEM = re.compile(
-    r"[ \t\r\n]+|#[^\r\n]*"
+#: A query's prologue: blank space, comments, PREFIX and BASE declarations, in SPARQL's own
+#: terms (its white space is these four characters; a comment ends at CR or LF).
+_PROLOGUE = re.compile(
+    r"(?:[ \t\r\n]|#[^\r\n]*"
     r"|(?i:PREFIX)[ \t\r\n]*[^ \t\r\n:<>#]*:[ \t\r\n]*<[^<>\x00-\x20]*>"
-    r"|(?i:BASE)[ \t\r\n]*<[^<>\x00-\x20]*>"
+    r"|(?i:BASE)[ \t\r\n]*<[^<>\x00-\x20]*>)*"
 )
+#: A PREFIX declaration at the start of a line of the prologue (within the prologue a line can
+#: only start with a declaration, white space or a comment, so this never mistakes a comment).
+_DECLARED = re.compile(r"(?im)^[ \t]*PREFIX[ \t]*([^ \t\r\n:<>#]*):")
 _QUERY_FORM = re.compile(r"(?i)(SELECT|ASK|CONSTRUCT|DESCRIBE)(?![\w-])")
+#: The predeclared prefixes, as (what a use looks like, name, IRI).
+_PREDECLARED = tuple((name + ":", name, iri) for name, iri in PREFIXES.items())
 
 
-def _form_by_reading(text: str) -> Form | None:
-    """The form of a query the policy has nothing to say about, read without parsing it.
+def _read(text: str) -> tuple[Form, dict[str, str]] | None:
+    """The form of a query the policy has nothing to say about, read without parsing it, and
+    the predeclared prefixes it uses without declaring them.
 
     None unless the query, after its prologue (comments included), contains neither SERVICE
-    nor FROM as a word, in any case, anywhere (in strings and IRIs too), the text holds no codepoint
-    escape (``\\u``, decoded before parsing, could spell them or end a comment early) and the
-    query opens with a query form keyword. Such a query has nothing the policy refuses; a store
-    that parses queries itself (Oxigraph) reports its syntax errors.
+    nor FROM as a word, in any case, anywhere (in strings and IRIs too), the text holds no
+    codepoint escape (``\\u``, decoded before parsing, could spell them or end a comment
+    early) and the query opens with a query form keyword. Such a query has nothing the policy
+    refuses; a store that parses queries itself (Oxigraph) reports its syntax errors.
     """
     if "\\u" in text or "\\U" in text:
         return None
-    position = 0
-    while match := _PROLOGUE_ITEM.match(text, position):
-        if match.end() == position:
-            break
-        position = match.end()
+    prologue = _PROLOGUE.match(text)
+    position = prologue.end() if prologue else 0
     if _NEEDS_ALGEBRA.search(text, position):
         return None
     found = _QUERY_FORM.match(text, position)
-    return _KEYWORD_FORMS[found.group(1).upper()] if found else None
+    if not found:
+        return None
+    # names are used after the prologue; one spelt inside another ("kz:" in "xkz:") is passed
+    # too, which is harmless, and a declaration of the query's own wins over ours anyway
+    body = text[position:]
+    used = {name: iri for use, name, iri in _PREDECLARED if use in body}
+    if used:
+        for name in _DECLARED.findall(text, 0, position):
+            used.pop(name, None)
+    return _KEYWORD_FORMS[found.group(1).upper()], used
+
+
+def _form_by_reading(text: str) -> Form | None:
+    """The form :func:`_read` finds, or None."""
+    read = _read(text)
+    return read[0] if read else None
 
 
 _KEYWORD_FORMS: dict[str, Form] = {
@@ -228,9 +248,9 @@ def check_query(text: str, policy: Policy = Policy(), parse: bool = True) -> Che
         QueryRefused: SERVICE not on the allow-list, FROM/FROM NAMED of a foreign IRI.
     """
     if not parse:
-        quick = _form_by_reading(text)
+        quick = _read(text)
         if quick is not None:
-            return CheckedQuery(text=text, form=quick)
+            return CheckedQuery(text=text, form=quick[0], prefixes=quick[1])
     parsed = _translate(text, update=False)
     algebra = parsed.algebra
     form = _FORMS.get(algebra.name)
@@ -243,7 +263,21 @@ def check_query(text: str, policy: Policy = Policy(), parse: bool = True) -> Che
         _check_graph_iri(iri, "FROM NAMED" if named is not None else "FROM", policy)
     _check_services(algebra, policy)
     _check_absolute(algebra)
+    _check_slices(algebra)
     return CheckedQuery(text=text, form=form, algebra=parsed)
+
+
+def _check_slices(tree: Any) -> None:
+    """Refuse LIMIT/OFFSET beyond what an engine can count (rdflib fails with a Python error)."""
+    for node in _walk(tree):
+        if node.name != "Slice":
+            continue
+        for key, clause in (("start", "OFFSET"), ("length", "LIMIT")):
+            value = dict.get(node, key)
+            if isinstance(value, int) and value > sys.maxsize:
+                raise QuerySyntaxError(
+                    f"bad SPARQL: {clause} {value} is too large (at most {sys.maxsize})"
+                )
 
 
 def check_update(text: str, policy: Policy = Policy()) -> str:

@@ -2,7 +2,8 @@
 
 - ``memory``: an rdflib Dataset built from the curated files (the default, nothing to set up).
 - ``oxigraph``: an embedded, persistent Oxigraph store in a directory (pyoxigraph), loaded with
-  Oxigraph's own N-Quads parser and reloaded when the curated files change.
+  Oxigraph's own N-Quads parser and reloaded when the curated files change; large files go in
+  with ``kzgraph load`` (:mod:`graph.bulkload`: all or nothing, the directory's layout).
 - ``endpoint``: any SPARQL 1.1 endpoint over HTTP (Oxigraph server, Virtuoso, Fuseki, ...),
   queried with SPARQLWrapper.
 
@@ -18,7 +19,6 @@ Graph Store Protocol, one named graph at a time.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -32,6 +32,7 @@ from graph.errors import InputError
 from graph.namespaces import PREFIXES
 from graph.query import (
     Answer,
+    OutputFormat,
     QueryError,
     QuerySyntaxError,
     StoreUnavailable,
@@ -39,6 +40,7 @@ from graph.query import (
     answer_from_rdflib,
     check_cap,
     must,
+    output_format,
 )
 
 if TYPE_CHECKING:
@@ -48,8 +50,10 @@ if TYPE_CHECKING:
 
 StoreKind = Literal["memory", "oxigraph", "endpoint"]
 STORE_KINDS: tuple[StoreKind, ...] = ("memory", "oxigraph", "endpoint")
-#: Written next to an Oxigraph store: the fingerprint of the files it was loaded from.
+#: Written with an Oxigraph store's content: the fingerprint of the files it was loaded from.
 FINGERPRINT_FILE = "kzgraph-source.json"
+#: The name :func:`load_oxigraph` records for the curated graph among a store's loaded inputs.
+CURATED = "curated graph"
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,9 @@ class Store(ABC):
     kind: ClassVar[StoreKind]
     #: True when the store answers updates (memory and a read-write Oxigraph store).
     writable: bool = False
+    #: False when the store parses queries itself, so the guard may skip rdflib's parse of a
+    #: query it can clear by reading it (see :func:`graph.sandbox.check_query`).
+    needs_algebra: ClassVar[bool] = True
 
     @abstractmethod
     def query(self, checked: CheckedQuery, max_rows: int | None = None) -> Answer:
@@ -156,6 +163,49 @@ class _CountingWriter:
         return b"".join(self.chunks)
 
 
+class _SolutionsAnswer(Answer):
+    """A SELECT answer straight from Oxigraph, serialised once, in the first format asked for.
+
+    Without a row cap nothing needs counting while streaming, so the rows go from Oxigraph to
+    the requested format in one step (no TSV in between); ``payload`` (TSV) and ``count`` are
+    made on demand, also by Oxigraph.
+    """
+
+    def __init__(self, solutions: ox.QuerySolutions) -> None:
+        self.form = "SELECT"
+        self.payload_format = ox.QueryResultsFormat.TSV
+        self._solutions: ox.QuerySolutions | None = solutions
+        self._data: dict[ox.QueryResultsFormat, bytes] = {}
+
+    def _as(self, fmt: ox.QueryResultsFormat) -> bytes:
+        if fmt == ox.QueryResultsFormat.CSV and self._solutions is not None:
+            self._as(ox.QueryResultsFormat.TSV)  # CSV cannot be read back: never the only copy
+        if fmt not in self._data:
+            if self._solutions is not None:
+                solutions, self._solutions = self._solutions, None
+                self._data[fmt] = must(solutions.serialize(format=fmt))
+            else:
+                first, data = next(
+                    (f, d) for f, d in self._data.items() if f != ox.QueryResultsFormat.CSV
+                )
+                parsed = ox.parse_query_results(data, format=first)
+                self._data[fmt] = must(parsed.serialize(format=fmt))
+        return self._data[fmt]
+
+    @property
+    def payload(self) -> bytes:  # type: ignore[override]
+        return self._as(ox.QueryResultsFormat.TSV)
+
+    @property
+    def count(self) -> int:  # type: ignore[override]
+        return max(self.payload.count(b"\n") - 1, 0)
+
+    def serialize(self, fmt: str | OutputFormat) -> bytes:
+        out = fmt if isinstance(fmt, OutputFormat) else output_format(fmt, self.form)
+        assert isinstance(out.native, ox.QueryResultsFormat)
+        return self._as(out.native)
+
+
 def answer_from_oxigraph(
     result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples,
     form: str,
@@ -174,6 +224,8 @@ def answer_from_oxigraph(
             1,
         )
     if isinstance(result, ox.QuerySolutions):
+        if max_rows is None:
+            return _SolutionsAnswer(result)
         writer = _CountingWriter(max_rows, "rows")
         result.serialize(cast(IO[bytes], writer), format=ox.QueryResultsFormat.TSV)
         data = writer.value()
@@ -188,15 +240,15 @@ class OxigraphStore(Store):
     """An embedded Oxigraph store on disk, queried in-process with pyoxigraph."""
 
     kind = "oxigraph"
+    needs_algebra = False
 
     def __init__(self, location: str | os.PathLike[str], read_only: bool = True) -> None:
+        from graph.bulkload import store_dir
+
         self.location = Path(location)
+        database = store_dir(self.location)  # the active generation of a kzgraph store
         try:
-            self.store = (
-                ox.Store.read_only(str(self.location))
-                if read_only
-                else ox.Store(str(self.location))
-            )
+            self.store = ox.Store.read_only(str(database)) if read_only else ox.Store(str(database))
         except OSError as exc:
             raise InputError(f"cannot open the Oxigraph store: {exc}", self.location) from None
         self.writable = not read_only
@@ -206,7 +258,11 @@ class OxigraphStore(Store):
             result = self.store.query(
                 checked.text,
                 base_iri=checked.base_iri,
-                prefixes=dict(PREFIXES),
+                prefixes=(
+                    dict(checked.prefixes)
+                    if checked.prefixes is not None
+                    else prefixes_used(checked.text)
+                ),
             )
             return answer_from_oxigraph(result, checked.form, max_rows)
         except SyntaxError as exc:
@@ -223,6 +279,12 @@ class OxigraphStore(Store):
         if self.writable:
             self.store.flush()
         del self.store
+
+
+def prefixes_used(text: str) -> dict[str, str]:
+    """The predeclared prefixes that ``text`` may use: Oxigraph parses every prefix it is given,
+    which costs more than the lookup of one subject, so only those spelt ``name:`` are passed."""
+    return {name: iri for name, iri in PREFIXES.items() if name + ":" in text}
 
 
 def source_fingerprint(ontology_dir: str | None, data_dir: str | None) -> str:
@@ -248,36 +310,31 @@ def load_oxigraph(
     """Fill the Oxigraph store at ``location`` from the curated files unless it is current.
 
     The dataset is read by :func:`graph.load_graph` (so the loader's rules apply), written as
-    N-Quads and bulk-loaded by Oxigraph's parser. Returns True when it (re)loaded.
+    N-Quads and loaded by Oxigraph's parser through :func:`graph.bulkload.load`: all or nothing,
+    so a process killed meanwhile leaves the previous content. A store that holds more than the
+    curated graph (files added with ``kzgraph load``) or a database kzgraph did not write is
+    never replaced implicitly, only with ``force``. Returns True when it (re)loaded.
     """
+    from graph.bulkload import Source, load, read_marker, store_dir
     from graph.export import export
     from graph.load import load_graph
 
     where = Path(location)
-    marker = where / FINGERPRINT_FILE
     fingerprint = source_fingerprint(ontology_dir, data_dir)
-    if not force and marker.is_file():
-        try:
-            if json.loads(marker.read_text("utf-8")).get("sha256") == fingerprint:
+    marker = read_marker(where)
+    if not force:
+        if marker is not None:
+            if marker.get("sha256") == fingerprint:
                 return False
-        except (OSError, ValueError):
-            pass
+            if any(name != CURATED for name in marker.get("loaded", [])):
+                return False  # the user's own data: `kzgraph load --replace --curated` rebuilds it
+        elif (store_dir(where) / "CURRENT").is_file():
+            return False  # an Oxigraph database made elsewhere (`oxigraph load`): left as it is
     dataset = load_graph(ontology_dir, data_dir)
-    nquads = export(dataset, "nquads")
-    union = export(dataset, "ntriples")
-    where.mkdir(parents=True, exist_ok=True)
-    try:
-        store = ox.Store(str(where))
-    except OSError as exc:
-        raise InputError(f"cannot open the Oxigraph store: {exc}", where) from None
-    store.clear()
-    store.bulk_load(nquads, format=ox.RdfFormat.N_QUADS)
-    # the default graph holds the merge of the named graphs, so that it is a set of triples
-    # as rdflib's union is (Oxigraph's own union view repeats a triple once per graph)
-    store.bulk_load(union, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.DefaultGraph())
-    store.flush()
-    del store
-    marker.write_text(json.dumps({"sha256": fingerprint}) + "\n", "utf-8")
+    source = Source(CURATED, ox.RdfFormat.N_QUADS, data=export(dataset, "nquads"))
+    # the default graph gets the merge of the named graphs, so that it is a set of triples as
+    # rdflib's union is (Oxigraph's own union view repeats a triple once per graph)
+    load(where, [source], replace=True, marker={"sha256": fingerprint}, show_progress=False)
     return True
 
 
@@ -365,9 +422,10 @@ def open_store(spec: StoreSpec, dataset_factory: Callable[[], Dataset] | None = 
     if spec.kind == "memory":
         if dataset_factory is not None:
             return MemoryStore(dataset_factory())
-        from graph.load import load_graph
+        from graph.cache import load_cached
 
-        return MemoryStore(load_graph(spec.ontology_dir, spec.data_dir))
+        # the checked dataset, from the cache when the curated files are unchanged
+        return MemoryStore(load_cached(spec.ontology_dir, spec.data_dir))
     if spec.kind == "oxigraph":
         if not spec.location:
             raise InputError("--store oxigraph needs --location DIR")
@@ -437,8 +495,14 @@ def publish(
     ]
     if default_graph:
         bodies.append(({"default": ""}, "the default graph", export(dataset, "ntriples")))
-    with httpx.Client(auth=credentials, timeout=timeout) as client:
+    from graph.progress import progress_bar
+
+    with (
+        httpx.Client(auth=credentials, timeout=timeout) as client,
+        progress_bar(len(bodies), f"publishing to {graph_store}", unit="graph") as bar,
+    ):
         for params, label, body in bodies:
+            bar.update(1)
             try:
                 response = client.put(
                     graph_store,

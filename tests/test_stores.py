@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from rdflib import Literal
 
+from graph.bulkload import store_dir
 from graph.cli import main
 from graph.load import named_graphs
 from graph.query import QueryRefused, QuerySyntaxError, StoreUnavailable, TooManyRows
@@ -148,7 +149,7 @@ def test_oxigraph_store_reloads_only_when_the_files_change(tmp_path, project):
     location = tmp_path / "store"
     assert load_oxigraph(location, str(project / "ontology"), str(project / "data")) is True
     assert load_oxigraph(location, str(project / "ontology"), str(project / "data")) is False
-    assert (location / FINGERPRINT_FILE).is_file()
+    assert (store_dir(location) / FINGERPRINT_FILE).is_file()  # with the content it describes
     extra = project / "data" / "extra.trig"
     extra.write_text(
         "@prefix kzr: <https://w3id.org/kzgraph/id/> .\n"
