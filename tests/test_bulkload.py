@@ -212,7 +212,7 @@ def test_killed_load_leaves_the_whole_previous_or_the_whole_new_state(crash_data
 
     rng = random.Random(7)
     kills = scale(5, 30)
-    seen = set()
+    seen: list[str] = []
     for i in range(kills):
         where = tmp_path / f"s{i}"
         shutil.copytree(crash_data["base"] / "a", where, symlinks=True)
@@ -221,12 +221,16 @@ def test_killed_load_leaves_the_whole_previous_or_the_whole_new_state(crash_data
         code = _kill_during(["load", str(crash_data["b"]), "--location", str(where)], delay)
         state = store_digest(where)  # must open, and be one of the two states
         assert state in (crash_data["before"], crash_data["after"]), (i, delay, code)
-        seen.add("new" if state == crash_data["after"] else "old")
+        seen.append("new" if state == crash_data["after"] else "old")
         # the store stays usable: the next load completes and holds A plus B
         load(where, [source_for(crash_data["b"])], show_progress=False)
         assert store_digest(where) == crash_data["after"]
         assert not list(where.glob(f".{ACTIVE}.*.tmp"))
     assert "old" in seen  # at least one kill landed before the switch
+    print(
+        f"{kills} kills during a load: the previous state {seen.count('old')} times,"
+        f" the new one {seen.count('new')} times, never anything else"
+    )
 
 
 @pytest.mark.slow
