@@ -95,22 +95,25 @@ class CheckedQuery:
         return self.algebra
 
 
-def _walk(node: Any) -> Iterator[CompValue]:
-    """Every CompValue in an rdflib algebra tree (patterns, expressions, sub-queries)."""
-    stack = [node]
+def _nodes(tree: Any) -> Iterator[Any]:
+    """Every item of an rdflib algebra tree (patterns, expressions, sub-queries, terms), once."""
+    stack = [tree]
     seen: set[int] = set()
     while stack:
         item = stack.pop()
         if id(item) in seen:
             continue
         seen.add(id(item))
-        if isinstance(item, CompValue):
-            yield item
-            stack.extend(item.values())
-        elif isinstance(item, Mapping):
+        yield item
+        if isinstance(item, Mapping):  # CompValue is a Mapping too
             stack.extend(item.values())
         elif isinstance(item, list | tuple | set):
             stack.extend(item)
+
+
+def _walk(node: Any) -> Iterator[CompValue]:
+    """Every CompValue in an rdflib algebra tree (patterns, expressions, sub-queries)."""
+    return (item for item in _nodes(node) if isinstance(item, CompValue))
 
 
 def _check_services(tree: Any, policy: Policy) -> None:
@@ -132,22 +135,9 @@ _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
 def _check_absolute(tree: Any) -> None:
     """Refuse relative IRIs left unresolved (no BASE): engines disagree on what they mean."""
-    stack = [tree]
-    seen: set[int] = set()
-    while stack:
-        item = stack.pop()
-        if id(item) in seen:
-            continue
-        seen.add(id(item))
-        if isinstance(item, URIRef):
-            if not _SCHEME.match(item):
-                raise QuerySyntaxError(
-                    f"bad SPARQL: relative IRI <{item}> and no BASE to resolve it"
-                )
-        elif isinstance(item, Mapping):
-            stack.extend(item.values())
-        elif isinstance(item, list | tuple | set):
-            stack.extend(item)
+    for item in _nodes(tree):
+        if isinstance(item, URIRef) and not _SCHEME.match(item):
+            raise QuerySyntaxError(f"bad SPARQL: relative IRI <{item}> and no BASE to resolve it")
 
 
 def _check_graph_iri(iri: Any, clause: str, policy: Policy) -> None:
@@ -450,7 +440,12 @@ def _run_op(store: Store, policy: Policy, op: str, args: tuple[Any, ...]) -> Any
         focus, depth, text, lang, base, max_rows = args
         view_query = check_query(text, policy) if text else None
         return served_view(
-            store, base=base, focus=focus, depth=depth, query=view_query, max_rows=max_rows,
+            store,
+            base=base,
+            focus=focus,
+            depth=depth,
+            query=view_query,
+            max_rows=max_rows,
             lang=lang,
         )
     if op == "languages":
