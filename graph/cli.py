@@ -26,7 +26,11 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("enrich", "graph.commands.enrich", "import labels, descriptions and dates of linked entities"),
     ("query", "graph.commands.query", "run a SPARQL query (text, file, stdin or catalogue name)"),
     ("serve", "graph.commands.serve", "serve SPARQL, a query page and linked-data pages over HTTP"),
-    ("publish", "graph.commands.publish", "load the graph into a SPARQL store (Graph Store Protocol)"),
+    (
+        "publish",
+        "graph.commands.publish",
+        "load the graph into a SPARQL store (Graph Store Protocol)",
+    ),
     ("load", "graph.commands.load", "bulk-load large RDF files into the Oxigraph store"),
     ("view", "graph.commands.view", "write the interactive network view as one HTML file"),
     ("paths", "graph.commands.paths", "explain how two entities are connected, with sources"),

@@ -147,6 +147,7 @@ class KZ(DefinedNamespace):
     transferredTo: URIRef
     treaty: URIRef
 
+
 KZR = Namespace(BASE + "id/")
 KZT = Namespace(BASE + "id/topic/")
 KZE = Namespace(BASE + "evidence/")

@@ -148,14 +148,20 @@ def _check_graph_iri(iri: Any, clause: str, policy: Policy) -> None:
         )
 
 
+#: rdflib's SPARQL grammar is one pyparsing object shared by the process, and pyparsing is not
+#: thread-safe: a direct-serving process (graph.direct) parses on several threads.
+_PARSER_LOCK = threading.Lock()
+
+
 def _translate(text: str, update: bool) -> Any:
     from rdflib.plugins.sparql.algebra import translateQuery, translateUpdate
     from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 
     try:
-        if update:
-            return translateUpdate(parseUpdate(text), None, dict(PREFIXES))
-        return translateQuery(parseQuery(text), None, dict(PREFIXES))
+        with _PARSER_LOCK:  # pyparsing keeps parse state in the grammar: one parse at a time
+            if update:
+                return translateUpdate(parseUpdate(text), None, dict(PREFIXES))
+            return translateQuery(parseQuery(text), None, dict(PREFIXES))
     except ParseBaseException as exc:
         raise syntax_error(exc) from None
     except Exception as exc:  # rdflib raises plain Exceptions for prefix errors and the like
@@ -406,7 +412,7 @@ def _readable_roots() -> list[str]:
     return sorted(roots)
 
 
-def _run_op(store: Store, policy: Policy, op: str, args: tuple[Any, ...]) -> Any:
+def run_op(store: Store, policy: Policy, op: str, args: tuple[Any, ...]) -> Any:
     """The operations a worker offers (a fixed table: the pipe carries no code)."""
     if op == "query":
         text, result_fmt, graph_fmt, max_rows = args
@@ -458,6 +464,23 @@ def _run_op(store: Store, policy: Policy, op: str, args: tuple[Any, ...]) -> Any
     raise QueryError(f"unknown operation {op!r}")
 
 
+def lockdown(store: Store, spec: StoreSpec, policy: Policy, isolate: bool) -> bool:
+    """Warm ``store`` up, then lock this process down; True if it now has no network at all.
+
+    The parser and evaluation modules are imported while files may still be read; then the
+    process leaves the network (a private, empty namespace, unless the store or the policy
+    needs some hosts) and installs the audit hook. Sockets it already holds (a listening one)
+    keep working. Call it before starting threads: a namespace is per thread.
+    """
+    store.query(check_query("ASK { ?s ?p ?o }", policy), 1)
+    check_update("INSERT DATA { <urn:x:a> <urn:x:b> <urn:x:c> }", policy)
+    urls = list(policy.allowed_services) + ([spec.endpoint] if spec.endpoint else [])
+    reachable, names = _allowed_addresses(urls)
+    isolated = _isolate_network() if isolate and not urls else False
+    install_audit_hook(_readable_roots(), reachable, names)
+    return isolated
+
+
 def worker_main(conn: Connection, spec: StoreSpec, policy: Policy, isolate: bool) -> None:
     """A query worker: open the store, lock the process down, then answer until EOF."""
     try:
@@ -465,13 +488,7 @@ def worker_main(conn: Connection, spec: StoreSpec, policy: Policy, isolate: bool
 
         rdflib_sparql.SPARQL_LOAD_GRAPHS = False
         store = open_store(spec)
-        # warm up: import the parser and evaluation modules while files may still be read
-        store.query(check_query("ASK { ?s ?p ?o }", policy), 1)
-        check_update("INSERT DATA { <urn:x:a> <urn:x:b> <urn:x:c> }", policy)
-        urls = list(policy.allowed_services) + ([spec.endpoint] if spec.endpoint else [])
-        reachable, names = _allowed_addresses(urls)
-        isolated = _isolate_network() if isolate and not urls else False
-        install_audit_hook(_readable_roots(), reachable, names)
+        isolated = lockdown(store, spec, policy, isolate)
     except Exception as exc:
         conn.send(("failed", f"{type(exc).__name__}: {exc}"))
         return
@@ -482,7 +499,7 @@ def worker_main(conn: Connection, spec: StoreSpec, policy: Policy, isolate: bool
         except (EOFError, OSError):
             return
         try:
-            conn.send(("ok", _run_op(store, policy, op, args)))
+            conn.send(("ok", run_op(store, policy, op, args)))
         except QueryError as exc:
             conn.send(("error", type(exc).__name__, exc.message))
         except PermissionError as exc:

@@ -35,7 +35,7 @@ def cell(term: object) -> str:
     if isinstance(term, URIRef):
         for prefix, ns in _BY_LENGTH:
             if str(term).startswith(ns):
-                return f"{prefix}:{str(term)[len(ns):]}"
+                return f"{prefix}:{str(term)[len(ns) :]}"
         return f"<{term}>"
     text = str(term).replace("\t", " ").replace("\n", " ")
     return "; ".join(sorted(text.split("; "))) if "; " in text else text

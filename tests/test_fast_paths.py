@@ -316,7 +316,7 @@ def test_oxigraph_answers_are_serialised_by_oxigraph_not_row_by_row(tmp_path, mo
     import importlib
 
     from graph.query import GRAPH_FORMATS, RESULT_FORMATS
-    from graph.sandbox import Policy, _run_op
+    from graph.sandbox import Policy, run_op
 
     load_oxigraph(tmp_path / "store", str(ONTOLOGY), str(DATA))
     store = OxigraphStore(tmp_path / "store")
@@ -329,7 +329,7 @@ def test_oxigraph_answers_are_serialised_by_oxigraph_not_row_by_row(tmp_path, mo
     monkeypatch.setattr("rdflib.query.Result.serialize", refuse)
     for result_fmt in RESULT_FORMATS:
         for graph_fmt in GRAPH_FORMATS:
-            _form, media, body, count = _run_op(
+            _form, media, body, count = run_op(
                 store, Policy(), "query", (text, result_fmt, graph_fmt, 10_000)
             )
             assert body and count >= 1 and media

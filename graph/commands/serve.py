@@ -24,14 +24,29 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "application/sparql-query; results by Accept), a query page at / , an HTML or RDF\n"
         "page for every IRI under https://w3id.org/kzgraph/ (/id/..., /evidence/..., /graph/...,\n"
         "/ontology), and a VoID description at /void. Read-only unless started with\n"
-        f"--allow-update and a token in ${TOKEN_VARIABLE}. Each query runs in a sandboxed worker\n"
-        "with a time limit and a row cap.",
+        f"--allow-update and a token in ${TOKEN_VARIABLE}. Every query runs sandboxed (no\n"
+        "network, no file writes), under a time limit and a row cap. A read-only Oxigraph\n"
+        "store is served directly: --workers server processes share the port and answer\n"
+        "queries in-process, a thread per connection. Other stores (and updates) use a pool\n"
+        "of --workers query worker processes behind one web server. --mode chooses.",
         "kzgraph serve --port 8000\nkzgraph serve --store oxigraph --location ./kzgraph-store",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     parser.add_argument(
-        "--workers", type=int, default=2, help="query worker processes (default: 2)"
+        "--workers",
+        type=int,
+        default=None,
+        help="server processes in direct mode (default: CPU cores + 1) or query worker"
+        " processes in pooled mode (default: 2)",
+    )
+    parser.add_argument(
+        "--mode",
+        choices=("auto", "direct", "pooled"),
+        default="auto",
+        help="direct: server processes answer queries themselves (read-only Oxigraph store"
+        " only); pooled: one web server hands queries to worker processes; auto (default):"
+        " direct where possible",
     )
     parser.add_argument(
         "--timeout", type=float, default=10.0, help="seconds a query may run (default: 10)"
@@ -67,14 +82,19 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(
             f"--allow-update needs a token in the environment variable {TOKEN_VARIABLE}"
         )
-    if args.workers < 1 or args.timeout <= 0 or args.max_rows < 1:
+    if (args.workers is not None and args.workers < 1) or args.timeout <= 0 or args.max_rows < 1:
         raise InputError("--workers, --timeout and --max-rows must be positive")
     spec = store_spec(args, read_only=not args.allow_update)
-    workers = args.workers
+    direct = spec.kind == "oxigraph" and not args.allow_update
+    if args.mode == "direct" and not direct:
+        raise InputError("--mode direct needs a read-only Oxigraph store (--store oxigraph)")
+    direct = direct and args.mode != "pooled"
+    # direct: Python work is spread over processes (one GIL each) while Oxigraph runs without
+    # the GIL; one more process than cores measured best (docs/performance.md)
+    workers = args.workers or ((os.cpu_count() or 1) + 1 if direct else 2)
     if args.allow_update and spec.kind == "oxigraph":
         workers = 1  # one process may hold an Oxigraph store open for writing
     policy = Policy(allowed_services=tuple(args.allow_service))
-    pool = WorkerPool(spec, policy, size=workers, timeout=args.timeout).start()
     config = ServerConfig(
         timeout=args.timeout,
         max_rows=args.max_rows,
@@ -85,11 +105,32 @@ def run(args: argparse.Namespace) -> int:
         catalogue=catalogue_entries(),
     )
     shown = f"[{args.host}]" if ":" in args.host else args.host
-    print(
-        f"kzgraph: serving the {spec.describe()} at http://{shown}:{args.port}/"
-        f" (SPARQL endpoint /sparql, {workers} worker{'s' if workers != 1 else ''},"
-        f" network isolation {'on' if pool.isolated else 'off'})",
-        file=sys.stderr,
-    )
+    plural = "es" if workers != 1 else ""
+
+    def announce(what: str, isolated: bool) -> None:
+        print(
+            f"kzgraph: serving the {spec.describe()} at http://{shown}:{args.port}/"
+            f" (SPARQL endpoint /sparql, {what}, network isolation {'on' if isolated else 'off'})",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    if direct:
+        from graph.direct import serve_direct
+
+        serve_direct(
+            spec,
+            policy,
+            config,
+            host=args.host,
+            port=args.port,
+            workers=workers,
+            announce=lambda s: announce(
+                f"{workers} server process{plural} answering directly", s.isolated
+            ),
+        )
+        return 0
+    pool = WorkerPool(spec, policy, size=workers, timeout=args.timeout).start()
+    announce(f"{workers} query worker{'s' if workers != 1 else ''}", pool.isolated)
     serve(pool, config, host=args.host, port=args.port, log_level=args.log_level)
     return 0
