@@ -619,12 +619,25 @@ def fmt(value: Any, digits: int = 2) -> str:
     return str(value)
 
 
-def markdown(results: dict[str, Any]) -> str:
-    """The results as Markdown tables."""
+README_START = "<!-- benchmark-results:start -->"
+README_END = "<!-- benchmark-results:end -->"
+
+
+def update_readme(path: Path, results: dict[str, Any]) -> None:
+    """Put the machine and the targets table of ``results`` between the README's markers."""
+    text = path.read_text("utf-8")
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        raise SystemExit(f"{path}: no {README_START} ... {README_END} block to update")
+    body = "\n".join(summary_lines(results, heading="####"))
+    text = text[: start + len(README_START)] + "\n" + body + "\n" + text[end:]
+    path.write_text(text, "utf-8")
+
+
+def summary_lines(results: dict[str, Any], heading: str = "##") -> list[str]:
+    """Where and how the results were measured, and the targets table."""
     m = results["machine"]
     lines = [
-        f"# kzgraph benchmark results ({results['mode']})",
-        "",
         f"Run {results['started']} on {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB RAM,"
         f" {m['system']}; Python {m['versions']['python']}, rdflib {m['versions']['rdflib']},"
         f" pyoxigraph {m['versions']['pyoxigraph']}, {m['versions'].get('oxigraph', 'oxigraph ?')}."
@@ -633,7 +646,7 @@ def markdown(results: dict[str, Any]) -> str:
         f"Command: `{results['command']}`. Sizes: {', '.join(results['sizes'])}; datasets"
         f" generated with seed {results['seed']}.",
         "",
-        "## Targets",
+        f"{heading} Targets",
         "",
         "| target | limit | measured | met | detail |",
         "|---|---|---|---|---|",
@@ -643,6 +656,12 @@ def markdown(results: dict[str, Any]) -> str:
         lines.append(
             f"| {t['target']} | {t['limit']} | {fmt(t['measured'])} | {met} | {t['detail']} |"
         )
+    return lines
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """The results as Markdown tables."""
+    lines = [f"# kzgraph benchmark results ({results['mode']})", "", *summary_lines(results)]
     if "load" in results:
         lines += [
             "",
@@ -802,6 +821,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work-dir", help="scratch directory for stores (default: a temp dir)")
     parser.add_argument("--results", default=str(RESULTS), help="where latest.json/.md go")
     parser.add_argument(
+        "--readme",
+        metavar="FILE",
+        help="also put the machine and the targets table into FILE (between its"
+        f" {README_START} and {README_END} lines), e.g. README.md",
+    )
+    parser.add_argument(
         "--rdflib-limit",
         type=int,
         default=1_100_000,
@@ -862,6 +887,8 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, indent=1) + "\n", "utf-8")
     (out / "latest.md").write_text(markdown(results), "utf-8")
+    if args.readme:
+        update_readme(Path(args.readme), results)
     print(markdown(results))
     print(console(results))
     print(f"written: {out / 'latest.json'}, {out / 'latest.md'}", file=sys.stderr)

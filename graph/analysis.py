@@ -177,16 +177,26 @@ def shortest_paths(
     return sorted(paths, key=lambda p: p.sentence(graph))
 
 
-def format_paths(graph: nx.MultiDiGraph, paths: list[Chain], sources: bool = True) -> str:
-    """The paths as numbered sentence chains, each step followed by the passages behind it."""
+def format_paths(
+    graph: nx.MultiDiGraph, paths: list[Chain], sources: bool = True, more: bool = False
+) -> str:
+    """The paths as numbered sentence chains, each step followed by the passages behind it.
+
+    ``more``: there are further shortest paths than these (a limit cut them off).
+    """
     if not paths:
         return ""
     first, last = paths[0].nodes[0], paths[0].nodes[-1]
     count = len(paths)
     steps = len(paths[0].steps)
+    shown = (
+        f"{count} of more than {count} shortest paths"
+        if more
+        else f"{count} shortest {'path' if count == 1 else 'paths'}"
+    )
     lines = [
-        f"{_label(graph, first)} → {_label(graph, last)}: {count} shortest "
-        f"{'path' if count == 1 else 'paths'} of {steps} {'step' if steps == 1 else 'steps'}",
+        f"{_label(graph, first)} → {_label(graph, last)}: {shown} of {steps}"
+        f" {'step' if steps == 1 else 'steps'}",
     ]
     for number, path in enumerate(paths, 1):
         lines += ["", f"{number}. {path.sentence(graph)}"]

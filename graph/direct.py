@@ -393,6 +393,10 @@ class _Connection:
             status, headers, body = fast if fast is not None else server.bridge(self, request)
         except _AbandonedError:
             return False
+        except Exception as exc:  # a bug: say so, log it, keep the process serving
+            traceback.print_exception(exc, file=sys.stderr)
+            status, body = 500, f"the server could not answer: {type(exc).__name__}\n".encode()
+            headers = [(b"content-type", b"text/plain; charset=utf-8")]
         finally:
             self.busy = False
         close = not request.keep_alive or server.draining

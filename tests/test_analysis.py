@@ -213,6 +213,21 @@ def test_cli_paths(capsys):
     assert path["steps"][0]["statements"][0]["sources"][0]["quote"]
 
 
+def test_cli_paths_says_when_the_limit_cut_paths_off(capsys):
+    assert cli("paths", "igor-rogov", "kazakhstan", "--no-sources") == 0
+    every = capsys.readouterr().out
+    total = int(every.split(": ", 1)[1].split()[0])
+    assert total > 2 and f"{total} shortest paths of 2 steps" in every
+    assert cli("paths", "igor-rogov", "kazakhstan", "--no-sources", "--limit", "2") == 0
+    captured = capsys.readouterr()
+    assert "2 of more than 2 shortest paths of 2 steps" in captured.out
+    assert captured.out.count("\n1. ") == 1 and "\n3. " not in captured.out
+    assert "showing 2 of more than 2 shortest paths (--limit)" in captured.err
+    assert cli("paths", "igor-rogov", "kazakhstan", "--no-sources", "--limit", str(total)) == 0
+    captured = capsys.readouterr()
+    assert f"{total} shortest paths of 2 steps" in captured.out and captured.err == ""
+
+
 def test_cli_central(capsys, tmp_path):
     assert cli("central", "--top", "3") == 0
     lines = capsys.readouterr().out.splitlines()

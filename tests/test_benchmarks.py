@@ -166,8 +166,15 @@ def test_targets_are_judged_from_the_measurements():
 
 @pytest.mark.slow
 def test_runner_writes_json_and_markdown(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text(
+        "# Title\n\n<!-- benchmark-results:start -->\nold table\n"
+        "<!-- benchmark-results:end -->\n\nAfter.\n"
+    )
     code = main(
         [
+            "--readme",
+            str(readme),
             "--quick",
             "--sizes",
             "3k",
@@ -193,3 +200,8 @@ def test_runner_writes_json_and_markdown(tmp_path):
     markdown = (tmp_path / "results" / "latest.md").read_text()
     assert "## Targets" in markdown and "## Load" in markdown and "## Queries" in markdown
     assert results["machine"]["cpu"] in markdown
+    # the README's block holds the machine and the targets, the rest of it is untouched
+    text = readme.read_text()
+    assert text.startswith("# Title\n\n<!-- benchmark-results:start -->\nRun ")
+    assert "old table" not in text and "#### Targets" in text and text.endswith("\nAfter.\n")
+    assert results["machine"]["cpu"] in text

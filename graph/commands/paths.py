@@ -59,15 +59,24 @@ def run(args: argparse.Namespace) -> int:
     if args.limit < 0:
         raise InputError("--limit must be 0 or more")
     graph = to_networkx(load_graph(args.ontology, args.data))
-    found = shortest_paths(
-        graph, args.source, args.target, max_length=args.max_length, limit=args.limit or None
+    found = shortest_paths(  # one more than asked: whether the limit cut any off
+        graph,
+        args.source,
+        args.target,
+        max_length=args.max_length,
+        limit=args.limit + 1 if args.limit else None,
     )
+    more = bool(args.limit) and len(found) > args.limit
+    found = found[: args.limit] if more else found
     if args.format == "json":
         emit(to_json([path.to_dict(graph) for path in found]), args.output)
     elif found:
-        emit(format_paths(graph, found, sources=not args.no_sources), args.output)
-    if args.limit and len(found) == args.limit:
-        print(f"kzgraph: showing the first {args.limit} paths (--limit)", file=sys.stderr)
+        emit(format_paths(graph, found, sources=not args.no_sources, more=more), args.output)
+    if more:
+        print(
+            f"kzgraph: showing {args.limit} of more than {args.limit} shortest paths (--limit)",
+            file=sys.stderr,
+        )
     if not found:
         a, b = resolve(graph, args.source), resolve(graph, args.target)
         within = f" of at most {args.max_length} steps" if args.max_length else ""

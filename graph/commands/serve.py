@@ -66,7 +66,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help=f"accept SPARQL Update from clients presenting the token in ${TOKEN_VARIABLE}",
     )
     parser.add_argument(
-        "--log-level", default="warning", help="uvicorn log level (default: warning)"
+        "--log-level",
+        default="warning",
+        help="uvicorn log level in pooled mode (default: warning); direct mode logs only errors",
     )
     add_store_options(parser)
     return parser
