@@ -202,7 +202,10 @@ def _read(text: str) -> tuple[Form, dict[str, str]] | None:
         return None
     prologue = _PROLOGUE.match(text)
     position = prologue.end() if prologue else 0
-    if _NEEDS_ALGEBRA.search(text, position):
+    # an ASCII text without the two words in any case cannot match; the regular expression
+    # (Unicode case-insensitive, where U+017F matches "s") decides every other text
+    maybe = not text.isascii() or "service" in (lower := text.lower()) or "from" in lower
+    if maybe and _NEEDS_ALGEBRA.search(text, position):
         return None
     found = _QUERY_FORM.match(text, position)
     if not found:

@@ -45,6 +45,10 @@ SERVICE = "SERVICE <http://example.org/sparql> { ?s ?p ?o }"
         f"# note \\u000A SELECT * {{ {SERVICE} }}\nSELECT * {{}}",
         "SELECT * WHERE { \\u0053ERVICE <http://example.org/sparql> { ?s ?p ?o } }",
         'SELECT * WHERE { ?s ?p "a string saying from" }',
+        "SELECT * WHERE { SerVice <http://example.org/sparql> { ?s ?p ?o } }",
+        # outside ASCII the case-insensitive expression decides (U+017F matches "s" there)
+        "SELECT * WHERE { \u017fERVICE <http://example.org/sparql> { ?s ?p ?o } }",
+        "SELECT ?é WHERE { ?é ?p ?o } # fRoM here",
     ],
 )
 def test_text_that_could_hold_service_or_from_is_parsed(text):
