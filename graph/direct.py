@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import faulthandler
 import functools
 import http
 import os
@@ -69,6 +70,8 @@ KEEP_ALIVE_SECONDS = 30.0
 DRAIN_SECONDS = 2.0
 #: Milliseconds a process defers a new connection to a less busy one, at most.
 MAX_DEFERRALS = 5
+#: Seconds the supervisor may take to stop its processes before it exits regardless.
+SHUTDOWN_SECONDS = 12.0
 #: How often the watchdog looks at the queries in flight.
 WATCHDOG_INTERVAL = 0.05
 #: Fast-path parameters: any other one sends the request through the full protocol handler.
@@ -849,7 +852,7 @@ class Supervisor:
             for process, control in started:
                 self._await_ready(process, control)
                 self.children[process] = control
-        except Exception:
+        except BaseException:  # an interrupt while starting, too: no process left behind
             for process, _control in started:
                 self._discard(process)
             raise
@@ -904,16 +907,21 @@ class Supervisor:
                         self._replace()
 
     def close(self) -> None:
+        """Stop every server process started, ready or not."""
         self.stopping = True
-        for process in list(self.children):
+        processes = list(self.slots)  # every process spawned and not yet discarded
+        for process in processes:
             with contextlib.suppress(Exception):
                 process.terminate()
-        for process in list(self.children):
+        deadline = time.monotonic() + 5
+        for process in processes:
             with contextlib.suppress(Exception):
-                process.join(5)
+                process.join(max(0.1, deadline - time.monotonic()))
                 if process.is_alive():
                     process.kill()
+                    process.join(2)
         self.children.clear()
+        self.slots.clear()
         with contextlib.suppress(OSError):
             self.listener.close()
 
@@ -945,10 +953,8 @@ def serve_direct(
     listener = bind(host, port)
     supervisor = Supervisor(listener, spec, policy, config, workers)
 
-    def stop(signum: int, frame: Any) -> None:
-        supervisor.stopping = True
-
-    previous = signal.signal(signal.SIGTERM, stop)
+    # SIGTERM stops the server as Ctrl-C does, even while it is still starting
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         supervisor.start()
         if announce is not None:
@@ -958,7 +964,11 @@ def serve_direct(
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
+        # never hang on the way out: past this, print where it is stuck and exit (the server
+        # processes die with the supervisor, PR_SET_PDEATHSIG)
+        faulthandler.dump_traceback_later(SHUTDOWN_SECONDS, exit=True)
         supervisor.close()
+        faulthandler.cancel_dump_traceback_later()
 
 
 __all__ = ["DirectPool", "Supervisor", "bind", "serve_direct", "server_main"]

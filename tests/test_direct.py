@@ -334,6 +334,12 @@ def test_no_server_process_outlives_the_server(store_dir, sig):
         server.process.wait(20)
         _gone, alive = psutil.wait_procs(children, timeout=10)
         assert not alive, alive
+        # stopped by the signal, or at worst by the shutdown watchdog, which prints where the
+        # supervisor hung before it exits 1 (once seen in CI, under load, and not reproduced)
+        code, output = server.process.returncode, server.output()
+        assert code in (0, 130) or (code == 1 and "Timeout" in output), (code, output)
+        if code == 1:
+            print(f"the shutdown watchdog stopped the server:\n{output}")
 
 
 def test_direct_mode_needs_a_read_only_oxigraph_store():
