@@ -455,8 +455,11 @@ class _ServerProcess:
         listener: socket.socket,
         loads: Any = None,
         slot: int = 0,
+        supervisor_alive: Connection | None = None,
     ) -> None:
         self.store = store
+        # the read end of a pipe only the supervisor holds open: EOF once it has died
+        self.supervisor_alive = supervisor_alive
         self.loads = loads  # connections held by each server process (-1: slot not accepting)
         self.slot = slot
         self.policy = policy
@@ -549,6 +552,8 @@ class _ServerProcess:
     def _watchdog(self) -> None:
         while True:
             time.sleep(WATCHDOG_INTERVAL)
+            if self.supervisor_alive is not None and self.supervisor_alive.poll():
+                os._exit(0)  # EOF: the supervisor is gone (even killed), so are we
             now = time.monotonic()
             with self.lock:
                 overdue = [c for c, deadline in self.inflight.items() if deadline <= now]
@@ -729,6 +734,7 @@ def server_main(
     isolate: bool,
     loads: Any = None,
     slot: int = 0,
+    supervisor_alive: Connection | None = None,
 ) -> None:
     """A server process: open the store, lock down, then accept and answer until recycled."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor stops us
@@ -740,7 +746,9 @@ def server_main(
         mimetypes.init()  # static files: /etc/mime.types is read once, before the lockdown
         isolated = lockdown(store, spec, policy, isolate)
         listener.setblocking(False)
-        server = _ServerProcess(store, spec, policy, config, control, listener, loads, slot)
+        server = _ServerProcess(
+            store, spec, policy, config, control, listener, loads, slot, supervisor_alive
+        )
         server.start(isolated)
         # warm the protocol path and the application once, before the first client
         run_op(store, policy, "query", ("ASK { ?s ?p ?o }", "json", "turtle", 1))
@@ -755,7 +763,7 @@ def server_main(
 
 
 def _die_with_parent() -> None:
-    """Ask the kernel to kill this process when the supervisor dies (Linux)."""
+    """Ask the kernel to kill this process when its parent, the forkserver, dies (Linux)."""
     import ctypes
 
     with contextlib.suppress(Exception):
@@ -792,6 +800,7 @@ class Supervisor:
         self._ctx.set_forkserver_preload(["graph.direct", "graph.server", "graph.entity"])
         self.children: dict[Any, Connection] = {}  # process -> control pipe
         self.slots: dict[Any, int] = {}  # process -> its slot in loads
+        self.alive: dict[Any, Connection] = {}  # process -> the pipe end it watches for EOF
         # a slot per process, twice over: a recycling process and its replacement overlap
         self.loads: Any = self._ctx.RawArray("i", [-1] * (2 * self.size))
         self.stopping = False
@@ -803,6 +812,9 @@ class Supervisor:
         slot = next(i for i in range(len(self.loads)) if i not in taken)
         self.loads[slot] = -1
         parent, child = self._ctx.Pipe(duplex=False)
+        # a server process's parent is the forkserver, so PR_SET_PDEATHSIG does not cover the
+        # supervisor being killed: the server watches this pipe, held open only here, instead
+        alive_r, alive_w = self._ctx.Pipe(duplex=False)
         process = self._ctx.Process(
             target=server_main,
             args=(
@@ -814,13 +826,16 @@ class Supervisor:
                 self.isolate,
                 self.loads,
                 slot,
+                alive_r,
             ),
             daemon=True,
             name="kzgraph-server",
         )
         process.start()
         child.close()
+        alive_r.close()
         self.slots[process] = slot
+        self.alive[process] = alive_w
         return process, parent
 
     def _discard(self, process: Any) -> None:
@@ -831,6 +846,9 @@ class Supervisor:
         slot = self.slots.pop(process, None)
         if slot is not None:
             self.loads[slot] = -1
+        alive = self.alive.pop(process, None)
+        if alive is not None:
+            alive.close()
 
     def _await_ready(self, process: Any, control: Connection) -> None:
         if not control.poll(self.start_timeout):
@@ -922,6 +940,9 @@ class Supervisor:
                     process.join(2)
         self.children.clear()
         self.slots.clear()
+        for alive in self.alive.values():
+            alive.close()
+        self.alive.clear()
         with contextlib.suppress(OSError):
             self.listener.close()
 
@@ -953,8 +974,13 @@ def serve_direct(
     listener = bind(host, port)
     supervisor = Supervisor(listener, spec, policy, config, workers)
 
-    # SIGTERM stops the server as Ctrl-C does, even while it is still starting
-    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    # SIGINT and SIGTERM stop the server, even while it is still starting, and even when it was
+    # started with SIGINT ignored (a background job of a shell script), as uvicorn does in
+    # pooled mode
+    previous = {
+        sig: signal.signal(sig, signal.default_int_handler)
+        for sig in (signal.SIGINT, signal.SIGTERM)
+    }
     try:
         supervisor.start()
         if announce is not None:
@@ -963,7 +989,8 @@ def serve_direct(
     except KeyboardInterrupt:
         pass
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         # never hang on the way out: past this, print where it is stuck and exit (the server
         # processes die with the supervisor, PR_SET_PDEATHSIG)
         faulthandler.dump_traceback_later(SHUTDOWN_SECONDS, exit=True)

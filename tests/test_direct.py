@@ -342,6 +342,17 @@ def test_no_server_process_outlives_the_server(store_dir, sig):
             print(f"the shutdown watchdog stopped the server:\n{output}")
 
 
+@pytest.mark.server
+def test_server_processes_die_with_a_killed_supervisor(store_dir):
+    args = ["--store", "oxigraph", "--location", str(store_dir), "--workers", "2"]
+    with kzgraph_serve(*args) as server:
+        processes = wait_for_processes(server, 2)
+        server.process.kill()  # no chance to clean up
+        server.process.wait(10)
+        _gone, alive = psutil.wait_procs(processes, timeout=10)
+        assert not alive, alive
+
+
 def test_direct_mode_needs_a_read_only_oxigraph_store():
     done = subprocess.run(
         [sys.executable, "-m", "graph.cli", "serve", "--mode", "direct", "--port", "1"],
