@@ -549,7 +549,7 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
         }
         worst = max(ratios, key=lambda k: ratios[k])
         measured["query_ratio"] = ratios[worst]
-        detail["query_ratio"] = f"{qbig}: worst {worst} " + ", ".join(
+        detail["query_ratio"] = f"{qbig}: the worst is {worst}; " + ", ".join(
             f"{k} {v:.2f}x" for k, v in ratios.items()
         )
     http = results.get("http")
