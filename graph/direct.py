@@ -57,7 +57,7 @@ import httptools
 from graph.errors import InputError
 from graph.query import QueryError, QueryRefused, QueryTimeout, StoreUnavailable
 from graph.sandbox import Policy, lockdown, run_op
-from graph.server import _with_charset
+from graph.server import GRAPH_MEDIA, RESULT_MEDIA, _with_charset, create_app, negotiate
 from graph.stores import Store, StoreSpec, open_store
 
 #: Largest request header block (request line and headers), as most servers allow.
@@ -121,11 +121,19 @@ def _head(status: int, headers: list[tuple[bytes, bytes]], length: int, close: b
     return b"\r\n".join(lines) + b"\r\n\r\n"
 
 
+def _plain(
+    status: int, message: str, *extra: tuple[bytes, bytes]
+) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """A plain-text answer, with ``Retry-After`` on a 503 as the full handler sends it."""
+    headers = [(b"content-type", b"text/plain; charset=utf-8"), *extra]
+    if status == 503:
+        headers.append((b"retry-after", b"5"))
+    return status, headers, (message + "\n").encode("utf-8")
+
+
 @functools.lru_cache(maxsize=256)
 def _formats(accept: str | None) -> tuple[str, str]:
     """(result format, graph format) for an Accept header, as the protocol handler picks them."""
-    from graph.server import GRAPH_MEDIA, RESULT_MEDIA, negotiate
-
     return (
         negotiate(accept, RESULT_MEDIA, "json") or "json",
         negotiate(accept, GRAPH_MEDIA, "turtle") or "turtle",
@@ -169,7 +177,8 @@ def _plain_query(url: bytes, media: bytes | None, body: bytes) -> str | None:
 
 
 class DirectPool:
-    """The :class:`graph.sandbox.WorkerPool` interface, answered in this process.
+    """What the Starlette application needs of :class:`graph.sandbox.WorkerPool` (``call``),
+    answered in this process.
 
     Operations run on a thread pool (Oxigraph releases the GIL), so the event loop stays free;
     one that overruns the time limit is answered with :class:`QueryTimeout` and makes the
@@ -179,24 +188,16 @@ class DirectPool:
     def __init__(
         self,
         store: Store,
-        spec: StoreSpec,
         policy: Policy,
         timeout: float,
         on_overrun: Callable[[str], None],
         size: int = 8,
     ) -> None:
         self.store = store
-        self.spec = spec
         self.policy = policy
         self.timeout = timeout
-        self.size = size
-        self.isolated = False
         self.on_overrun = on_overrun
         self._executor = ThreadPoolExecutor(max_workers=size, thread_name_prefix="kzgraph-op")
-
-    def call_sync(self, op: str, *args: Any, timeout: float | None = None) -> Any:
-        """Run ``op`` here (no time limit: for callers that already have one)."""
-        return run_op(self.store, self.policy, op, args)
 
     async def call(self, op: str, *args: Any, timeout: float | None = None) -> Any:
         limit = self.timeout if timeout is None else timeout
@@ -363,7 +364,7 @@ class _Connection:
                 if not self._answer(request):
                     return
             if self.refused:
-                self._send_plain(self.refused.status, self.refused.message, close=True)
+                self._send_plain(self.refused.status, self.refused.message)
                 self._lingering_close()
                 return
             current = self.current
@@ -398,8 +399,8 @@ class _Connection:
             return False
         except Exception as exc:  # a bug: say so, log it, keep the process serving
             traceback.print_exception(exc, file=sys.stderr)
-            status, body = 500, f"the server could not answer: {type(exc).__name__}\n".encode()
-            headers = [(b"content-type", b"text/plain; charset=utf-8")]
+            failure = f"the server could not answer: {type(exc).__name__}"
+            status, headers, body = _plain(500, failure)
         finally:
             self.busy = False
         close = not request.keep_alive or server.draining
@@ -410,32 +411,19 @@ class _Connection:
             self.sock.sendall(_head(status, headers, len(body), close) + payload)
         return not close
 
-    def _send_plain(self, status: int, message: str, close: bool) -> None:
-        body = (message + "\n").encode("utf-8")
-        headers = [(b"content-type", b"text/plain; charset=utf-8")]
-        if status == 503:
-            headers.append((b"retry-after", b"5"))
+    def _send_plain(self, status: int, message: str, abandon: bool = False) -> None:
+        """Answer with a plain-text error and close; ``abandon``: from the watchdog's thread,
+        for the request in flight, whose own thread then writes nothing more."""
+        status, headers, body = _plain(status, message)
         with self.lock:
             if self.abandoned:
                 return
-            with contextlib.suppress(OSError):
-                self.sock.sendall(_head(status, headers, len(body), close) + body)
-
-    def answer_for_watchdog(self, status: int, message: str) -> None:
-        """Answer the request in flight from another thread, then close the connection."""
-        body = (message + "\n").encode("utf-8")
-        headers = [
-            (b"content-type", b"text/plain; charset=utf-8"),
-            (b"retry-after", b"5"),
-        ]
-        with self.lock:
-            if self.abandoned:
-                return
-            self.abandoned = True
+            self.abandoned = abandon
             with contextlib.suppress(OSError):
                 self.sock.sendall(_head(status, headers, len(body), True) + body)
-            with contextlib.suppress(OSError):
-                self.sock.shutdown(socket.SHUT_RDWR)
+            if abandon:
+                with contextlib.suppress(OSError):
+                    self.sock.shutdown(socket.SHUT_RDWR)
 
 
 class _AbandonedError(Exception):
@@ -448,7 +436,6 @@ class _ServerProcess:
     def __init__(
         self,
         store: Store,
-        spec: StoreSpec,
         policy: Policy,
         config: Any,
         control: Connection,
@@ -466,6 +453,8 @@ class _ServerProcess:
         self.config = config
         self.control = control
         self.listener = listener
+        host, port = listener.getsockname()[:2]
+        self.address = (str(host), int(port))  # the ASGI scope's "server"
         self.timeout = float(config.timeout)
         self.max_rows = config.max_rows
         self.max_request_bytes = int(config.max_request_bytes)
@@ -473,16 +462,13 @@ class _ServerProcess:
         self.connections: set[_Connection] = set()
         self.inflight: dict[_Connection, float] = {}
         self.lock = threading.Lock()
-        self.pool = DirectPool(store, spec, policy, self.timeout, self.recycle)
+        self.pool = DirectPool(store, policy, self.timeout, self.recycle)
         self.loop = asyncio.new_event_loop()
         self.app: Any = None
 
     # lifecycle
 
-    def start(self, isolated: bool) -> None:
-        from graph.server import create_app
-
-        self.pool.isolated = isolated
+    def start(self) -> None:
         self.app = create_app(self.pool, self.config)  # type: ignore[arg-type]
         threading.Thread(target=self.loop.run_forever, daemon=True, name="kzgraph-asgi").start()
         threading.Thread(target=self._watchdog, daemon=True, name="kzgraph-watchdog").start()
@@ -517,7 +503,7 @@ class _ServerProcess:
                     self.connections.add(connection)
                     self._publish_load()
             if crowded:
-                connection._send_plain(503, "too many connections; try again shortly", True)
+                connection._send_plain(503, "too many connections; try again shortly")
                 sock.close()
                 continue
             threading.Thread(target=connection.run, daemon=True, name="kzgraph-conn").start()
@@ -560,10 +546,11 @@ class _ServerProcess:
                 for connection in overdue:
                     self.inflight.pop(connection, None)
             for connection in overdue:
-                connection.answer_for_watchdog(
+                connection._send_plain(
                     503,
                     f"the query ran longer than the time limit of {self.timeout:g} s"
                     " and was stopped",
+                    abandon=True,
                 )
                 self.recycle("a query overran the time limit")
 
@@ -620,10 +607,7 @@ class _ServerProcess:
                 connection, text, result_fmt, graph_fmt
             )
         except QueryError as exc:
-            headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"vary", b"Origin")]
-            if exc.http_status == 503:
-                headers.append((b"retry-after", b"5"))
-            return exc.http_status, headers, (exc.message + "\n").encode("utf-8")
+            return _plain(exc.http_status, exc.message, (b"vary", b"Origin"))
         headers = [
             (b"content-type", _with_charset(media_type).encode("latin-1")),
             (b"vary", b"Accept, Origin"),  # as the CORS middleware of the full handler says
@@ -663,8 +647,7 @@ class _ServerProcess:
         url = bytes(request.url)
         raw_path, _, query_string = url.partition(b"?")
         if not raw_path.startswith(b"/"):
-            return 400, [(b"content-type", b"text/plain; charset=utf-8")], b"bad request target\n"
-        host, port = self.listener.getsockname()[:2]
+            return _plain(400, "bad request target")
         scope = {
             "type": "http",
             "asgi": {"version": "3.0", "spec_version": "2.4"},
@@ -677,7 +660,7 @@ class _ServerProcess:
             "root_path": "",
             "headers": request.headers,
             "client": (str(connection.peer[0]), int(connection.peer[1])),
-            "server": (str(host), int(port)),
+            "server": self.address,
             "state": {},
         }
         future = asyncio.run_coroutine_threadsafe(
@@ -685,11 +668,9 @@ class _ServerProcess:
         )
         try:
             return future.result(self.timeout + 30)
-        except Exception as exc:
+        except Exception:
             future.cancel()
-            traceback.print_exception(exc, file=sys.stderr)
-            message = f"the server could not answer: {type(exc).__name__}"
-            return 500, [(b"content-type", b"text/plain; charset=utf-8")], message.encode()
+            raise  # answered with a 500 and logged, as any other failure (_Connection._answer)
 
 
 async def _call_asgi(
@@ -747,9 +728,9 @@ def server_main(
         isolated = lockdown(store, spec, policy, isolate)
         listener.setblocking(False)
         server = _ServerProcess(
-            store, spec, policy, config, control, listener, loads, slot, supervisor_alive
+            store, policy, config, control, listener, loads, slot, supervisor_alive
         )
-        server.start(isolated)
+        server.start()
         # warm the protocol path and the application once, before the first client
         run_op(store, policy, "query", ("ASK { ?s ?p ?o }", "json", "turtle", 1))
     except Exception as exc:
