@@ -26,7 +26,7 @@ from rdflib.term import Node
 
 from graph.errors import InputError
 from graph.namespaces import BASE, KZG, prefixes_for
-from graph.paths import resolve_dir
+from graph.paths import ontology_files, resolve_dir
 
 Quad = tuple[Node, Node, Node, URIRef]
 Triple = tuple[Node, Node, Node]
@@ -66,11 +66,6 @@ def named_graphs(ds: Dataset) -> list[URIRef]:
         for g in ds.graphs()
         if g.identifier != DATASET_DEFAULT_GRAPH_ID and len(g) > 0
     )
-
-
-def ontology_files(ontology_dir: Path) -> list[Path]:
-    """The Turtle files that make up ``kzg:ontology``: every ``*.ttl`` but the shapes."""
-    return sorted(p for p in ontology_dir.glob("*.ttl") if not p.name.endswith("shapes.ttl"))
 
 
 def load_graph(

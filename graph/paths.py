@@ -48,3 +48,17 @@ def seeds_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
     if env:
         return Path(env)
     return REPO_ROOT.parent / "shared" / "seeds"
+
+
+def ontology_files(ontology_dir: Path) -> list[Path]:
+    """The Turtle files that make up ``kzg:ontology``: every ``*.ttl`` but the shapes."""
+    return sorted(p for p in ontology_dir.glob("*.ttl") if not p.name.endswith("shapes.ttl"))
+
+
+def input_files(ontology_dir: Path, data_dir: Path) -> list[Path]:
+    """Every file the loader reads: the ontology's Turtle, then ``data/*.trig`` and ``*.ttl``."""
+    return (
+        ontology_files(ontology_dir)
+        + sorted(data_dir.glob("*.trig"))
+        + sorted(data_dir.glob("*.ttl"))
+    )

@@ -1,15 +1,17 @@
 """Where the graph lives when it is queried: one small interface, three stores.
 
-- ``memory``: an rdflib Dataset built from the curated files (the default, nothing to set up).
+- ``memory``: an in-memory Oxigraph store filled from the checked curated files (the default,
+  nothing to set up; the checked dataset is cached as N-Quads, see :mod:`graph.cache`).
 - ``oxigraph``: an embedded, persistent Oxigraph store in a directory (pyoxigraph), loaded with
   Oxigraph's own N-Quads parser and reloaded when the curated files change; large files go in
   with ``kzgraph load`` (:mod:`graph.bulkload`: all or nothing, the directory's layout).
 - ``endpoint``: any SPARQL 1.1 endpoint over HTTP (Oxigraph server, Virtuoso, Fuseki, ...),
   queried with SPARQLWrapper.
 
-In every store the default graph is the merge of the named graphs (a set of triples): rdflib's
-union view in memory; a merged copy in the default graph of an Oxigraph store and of what
-:func:`publish` writes. (Virtuoso's default graph is the union of all its graphs anyway.)
+Oxigraph evaluates every query on the memory and Oxigraph stores. In every store the default
+graph is the merge of the named graphs (a set of triples): a merged copy in the default graph of
+the memory store, of an Oxigraph store and of what :func:`publish` writes. (Virtuoso's default
+graph is the union of all its graphs anyway.)
 
 Every store answers :meth:`Store.query` with a :class:`graph.query.Answer`, so the CLI and the
 server treat them alike. :func:`publish` copies the dataset to an endpoint through the SPARQL 1.1
@@ -20,8 +22,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, ClassVar, Literal, cast
@@ -37,14 +40,14 @@ from graph.query import (
     QuerySyntaxError,
     StoreUnavailable,
     UpdateRefused,
-    answer_from_rdflib,
     check_cap,
     must,
     output_format,
+    query_form,
 )
 
 if TYPE_CHECKING:
-    from rdflib import Dataset
+    from rdflib import Dataset, Graph
 
     from graph.sandbox import CheckedQuery
 
@@ -74,7 +77,7 @@ class StoreSpec:
             return f"Oxigraph store in {self.location}"
         if self.kind == "endpoint":
             return f"SPARQL endpoint {self.endpoint}"
-        return "in-memory graph (rdflib)"
+        return "in-memory graph (Oxigraph)"
 
 
 class Store(ABC):
@@ -83,9 +86,8 @@ class Store(ABC):
     kind: ClassVar[StoreKind]
     #: True when the store answers updates (memory and a read-write Oxigraph store).
     writable: bool = False
-    #: False when the store parses queries itself, so the guard may skip rdflib's parse of a
-    #: query it can clear by reading it (see :func:`graph.sandbox.check_query`).
-    needs_algebra: ClassVar[bool] = True
+    #: False: every store runs the text the guard cleared (kept for callers of the old API).
+    needs_algebra: ClassVar[bool] = False
 
     @abstractmethod
     def query(self, checked: CheckedQuery, max_rows: int | None = None) -> Answer:
@@ -102,38 +104,6 @@ class Store(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release files or connections."""
-
-
-# -- In memory (rdflib) --
-
-
-class MemoryStore(Store):
-    """The rdflib Dataset in this process; the default graph is the union of the graphs."""
-
-    kind = "memory"
-    writable = True
-
-    def __init__(self, dataset: Dataset) -> None:
-        self.dataset = dataset
-
-    def query(self, checked: CheckedQuery, max_rows: int | None = None) -> Answer:
-        # rdflib fetches FROM/FROM NAMED IRIs over the network unless told not to; the guard
-        # already refused foreign ones, this keeps our own graph names local lookups
-        import rdflib.plugins.sparql as rdflib_sparql
-
-        rdflib_sparql.SPARQL_LOAD_GRAPHS = False
-        try:
-            result = self.dataset.query(checked.parsed)
-        except QueryError:
-            raise
-        except Exception as exc:  # evaluation errors (type errors are not exceptions in SPARQL)
-            raise QueryError(f"query failed: {exc}") from None
-        return answer_from_rdflib(result, max_rows)
-
-    def update(self, sparql: str) -> None:
-        from graph.namespaces import PREFIXES
-
-        self.dataset.update(sparql, initNs=dict(PREFIXES))
 
 
 # -- Embedded Oxigraph --
@@ -236,11 +206,222 @@ def answer_from_oxigraph(
     return Answer(graph_form, writer.value(), ox.RdfFormat.N_TRIPLES, writer.lines)
 
 
-class OxigraphStore(Store):
+class OxigraphBacked(Store):
+    """A store whose queries Oxigraph evaluates in this process (memory and on disk)."""
+
+    kind: ClassVar[StoreKind] = "oxigraph"
+    store: ox.Store
+
+    @classmethod
+    def over(cls, store: ox.Store, writable: bool = True) -> OxigraphBacked:
+        """Wrap a pyoxigraph Store as it is (its own default graph)."""
+        wrapped = cls.__new__(cls)
+        wrapped.store = store
+        wrapped.writable = writable
+        return wrapped
+
+    def query(self, checked: CheckedQuery, max_rows: int | None = None) -> Answer:
+        return self.run(
+            checked.text,
+            checked.prefixes,
+            max_rows,
+            base_iri=checked.base_iri,
+            form=checked.form,
+        )
+
+    def run(
+        self,
+        text: str,
+        prefixes: Mapping[str, str] | None = None,
+        max_rows: int | None = None,
+        base_iri: str | None = None,
+        form: str | None = None,
+    ) -> Answer:
+        """Evaluate ``text`` as it is (no guard: callers in this process are trusted).
+
+        ``prefixes`` are predeclared (default: the canonical map); only those the text spells
+        are handed to Oxigraph, which parses every prefix it is given.
+        """
+        try:
+            result = self.store.query(
+                text, base_iri=base_iri, prefixes=prefixes_used(text, prefixes)
+            )
+            return answer_from_oxigraph(result, form or query_form(text), max_rows)
+        except SyntaxError as exc:
+            raise engine_syntax_error(exc, text) from None
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise QueryError(f"query failed: {exc}") from None
+
+    def update(self, sparql: str) -> None:
+        if not self.writable:
+            raise UpdateRefused(f"the {self.kind} store is open read-only")
+        try:
+            self.store.update(sparql, prefixes=prefixes_used(sparql))
+        except SyntaxError as exc:
+            raise engine_syntax_error(exc, sparql) from None
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise QueryError(f"update failed: {exc}") from None
+
+
+def engine_syntax_error(exc: SyntaxError, text: str) -> QuerySyntaxError:
+    """Oxigraph's syntax error as one line naming line, column and the token found there."""
+    try:
+        from graph.syntax import from_oxigraph
+    except ImportError:
+        pass
+    else:
+        return from_oxigraph(exc, text)
+    message = str(exc)
+    found = re.match(r"error at (\d+):(\d+): ?(.*)", message, re.S)
+    if not found:
+        return QuerySyntaxError(f"bad SPARQL: {message.splitlines()[0] if message else exc}")
+    line, column = int(found.group(1)), int(found.group(2))
+    lines = text.splitlines() or [""]
+    rest = lines[line - 1][column - 1 :] if line <= len(lines) else ""
+    token = re.match(r"\S{1,30}", rest)
+    what = f"unexpected {token.group(0)!r}" if token else "unexpected end of query"
+    if "Prefix not found" in found.group(3):
+        prefix = re.match(
+            r"[^\s:]*:",
+            lines[line - 1][: column - 1].split()[-1]
+            if line <= len(lines) and lines[line - 1][: column - 1].split()
+            else "",
+        )
+        what = f"undeclared prefix {prefix.group(0) if prefix else ''}".rstrip()
+    return QuerySyntaxError(f"bad SPARQL at line {line}, column {column}: {what}")
+
+
+class MemoryStore(OxigraphBacked):
+    """The dataset in an in-memory Oxigraph store; the default graph is the merge of the graphs.
+
+    Made from an rdflib Dataset or Graph (terms copied one by one) or from N-Quads bytes (the
+    cache's form, parsed by Oxigraph). For a Dataset whose default graph is not the union
+    (``default_union=False``), the default graph holds the Dataset's own default graph.
+    """
+
+    kind = "memory"
+    writable = True
+    union_default = True
+
+    def __init__(
+        self, dataset: Dataset | Graph | None = None, *, nquads: bytes | None = None
+    ) -> None:
+        self.store = ox.Store()
+        self._dataset = dataset
+        if nquads is not None:
+            try:
+                self.store.load(nquads, format=ox.RdfFormat.N_QUADS)
+            except SyntaxError as exc:
+                raise InputError(f"cannot read the cached dataset: {exc}") from None
+            union = True
+        elif dataset is not None:
+            union = _copy_into(self.store, dataset)
+        else:
+            union = False
+        self.union_default = union
+        if union:
+            merge_into_default(self.store)
+
+    def update(self, sparql: str) -> None:
+        """Apply an update; the default graph then becomes the merge of the named graphs again
+        (every fact sits in a named graph: triples written only to the default graph go)."""
+        super().update(sparql)
+        if self.union_default:
+            self.store.update(REMERGE)
+
+    @property
+    def dataset(self) -> Dataset:
+        """The content as an rdflib Dataset (the one it was made from, else read back)."""
+        from rdflib import Dataset as RdflibDataset
+
+        if isinstance(self._dataset, RdflibDataset):
+            return self._dataset
+        from graph.load import new_dataset
+        from graph.query import to_rdflib
+
+        ds = new_dataset()
+        for quad in self.store.quads_for_pattern(None, None, None, None):
+            if isinstance(quad.graph_name, ox.DefaultGraph):
+                continue
+            s, p, o, g = (
+                to_rdflib(t) for t in (quad.subject, quad.predicate, quad.object, quad.graph_name)
+            )
+            ds.add((s, p, o, g))  # type: ignore[arg-type]
+        self._dataset = ds
+        return ds
+
+
+def merge_into_default(store: ox.Store) -> None:
+    """Copy every named graph's triples into the default graph (a set: each triple once)."""
+    store.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
+
+
+#: Makes the default graph the merge of the named graphs again after an update.
+REMERGE = (
+    "DELETE { ?s ?p ?o } WHERE { ?s ?p ?o FILTER NOT EXISTS { GRAPH ?g { ?s ?p ?o } } } ;\n"
+    "INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
+)
+
+
+def _copy_into(store: ox.Store, dataset: Any) -> bool:
+    """Add an rdflib Dataset's or Graph's content to ``store``; True if the default graph
+    should then be the union of the named graphs."""
+    from rdflib import Dataset as RdflibDataset
+    from rdflib import Graph as RdflibGraph
+    from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+
+    convert = _RdflibToOxigraph()
+    quads: list[ox.Quad] = []
+    if isinstance(dataset, RdflibDataset):
+        union = bool(dataset.default_union)
+        for s, p, o, g in dataset.quads((None, None, None, None)):
+            name = g.identifier if isinstance(g, RdflibGraph) else g
+            if name is None or name == DATASET_DEFAULT_GRAPH_ID:
+                if union:
+                    continue  # the union view repeats the named graphs' triples
+                quads.append(ox.Quad(convert(s), convert(p), convert(o)))
+            else:
+                quads.append(ox.Quad(convert(s), convert(p), convert(o), convert(name)))
+    else:
+        union = False
+        for s, p, o in dataset:
+            quads.append(ox.Quad(convert(s), convert(p), convert(o)))
+    store.extend(quads)
+    return union
+
+
+class _RdflibToOxigraph:
+    """rdflib terms to Oxigraph terms, remembering IRIs and datatypes already made."""
+
+    def __init__(self) -> None:
+        self.iris: dict[str, ox.NamedNode] = {}
+
+    def iri(self, value: str) -> ox.NamedNode:
+        node = self.iris.get(value)
+        if node is None:
+            node = self.iris[value] = ox.NamedNode(value)
+        return node
+
+    def __call__(self, term: Any) -> Any:
+        from rdflib import BNode, Literal, URIRef
+
+        if isinstance(term, URIRef):
+            return self.iri(str(term))
+        if isinstance(term, Literal):
+            if term.language:
+                return ox.Literal(str(term), language=term.language)
+            if term.datatype is not None:
+                return ox.Literal(str(term), datatype=self.iri(str(term.datatype)))
+            return ox.Literal(str(term))
+        if isinstance(term, BNode):
+            return ox.BlankNode(str(term))
+        raise TypeError(f"cannot store {term!r} in Oxigraph")
+
+
+class OxigraphStore(OxigraphBacked):
     """An embedded Oxigraph store on disk, queried in-process with pyoxigraph."""
 
     kind = "oxigraph"
-    needs_algebra = False
 
     def __init__(self, location: str | os.PathLike[str], read_only: bool = True) -> None:
         from graph.bulkload import store_dir
@@ -253,50 +434,28 @@ class OxigraphStore(Store):
             raise InputError(f"cannot open the Oxigraph store: {exc}", self.location) from None
         self.writable = not read_only
 
-    def query(self, checked: CheckedQuery, max_rows: int | None = None) -> Answer:
-        try:
-            result = self.store.query(
-                checked.text,
-                base_iri=checked.base_iri,
-                prefixes=(
-                    dict(checked.prefixes)
-                    if checked.prefixes is not None
-                    else prefixes_used(checked.text)
-                ),
-            )
-            return answer_from_oxigraph(result, checked.form, max_rows)
-        except SyntaxError as exc:
-            raise QuerySyntaxError(f"bad SPARQL: {exc}") from None
-        except OSError as exc:
-            raise QueryError(f"query failed: {exc}") from None
-
-    def update(self, sparql: str) -> None:
-        if not self.writable:
-            raise UpdateRefused("the Oxigraph store is open read-only")
-        self.store.update(sparql, prefixes=dict(PREFIXES))
-
     def close(self) -> None:
         if self.writable:
             self.store.flush()
         del self.store
 
 
-def prefixes_used(text: str) -> dict[str, str]:
-    """The predeclared prefixes that ``text`` may use: Oxigraph parses every prefix it is given,
-    which costs more than the lookup of one subject, so only those spelt ``name:`` are passed."""
-    return {name: iri for name, iri in PREFIXES.items() if name + ":" in text}
+def prefixes_used(text: str, prefixes: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The predeclared prefixes (default: the canonical map) that ``text`` may use: Oxigraph
+    parses every prefix it is given, which costs more than the lookup of one subject, so only
+    those spelt ``name:`` are passed."""
+    table = PREFIXES if prefixes is None else prefixes
+    return {name: iri for name, iri in table.items() if name + ":" in text}
 
 
 def source_fingerprint(ontology_dir: str | None, data_dir: str | None) -> str:
     """A hash of the curated files and their names: a store loaded from them carries it."""
-    from graph.load import ontology_files
-    from graph.paths import resolve_dir
+    from graph.paths import input_files, resolve_dir
 
     ont = resolve_dir("ontology", ontology_dir)
     dat = resolve_dir("data", data_dir)
     digest = hashlib.sha256()
-    files = ontology_files(ont) + sorted(dat.glob("*.trig")) + sorted(dat.glob("*.ttl"))
-    for path in files:
+    for path in input_files(ont, dat):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
@@ -422,10 +581,10 @@ def open_store(spec: StoreSpec, dataset_factory: Callable[[], Dataset] | None = 
     if spec.kind == "memory":
         if dataset_factory is not None:
             return MemoryStore(dataset_factory())
-        from graph.cache import load_cached
+        from graph.cache import cached_nquads
 
-        # the checked dataset, from the cache when the curated files are unchanged
-        return MemoryStore(load_cached(spec.ontology_dir, spec.data_dir))
+        # the checked dataset as N-Quads, from the cache when the curated files are unchanged
+        return MemoryStore(nquads=cached_nquads(spec.ontology_dir, spec.data_dir))
     if spec.kind == "oxigraph":
         if not spec.location:
             raise InputError("--store oxigraph needs --location DIR")

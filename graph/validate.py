@@ -7,8 +7,8 @@ materialisation would add nothing that targeting needs, and it would also type n
 ``rdfs:domain``/``rdfs:range``, making shapes fire on nodes the data never typed (and is slower).
 
 The quality checks are ``ontology/checks/*-violation.rq`` SELECT queries that must return no
-rows; they run over the dataset (default graph = union) and should project ``?graph``,
-``?subject`` and ``?problem``.
+rows; Oxigraph runs them over the dataset (default graph = union) and they should project
+``?graph``, ``?subject`` and ``?problem``.
 """
 
 from __future__ import annotations
@@ -123,14 +123,20 @@ def validate(
 
 def run_checks(ds: Dataset, checks_dir: Path) -> list[CheckFailure]:
     """Run every ``*-violation.rq`` in ``checks_dir``; return those that found rows."""
+    from graph.stores import MemoryStore
+
     failures: list[CheckFailure] = []
     if not checks_dir.is_dir():
         return failures
-    for path in sorted(checks_dir.glob("*" + CHECK_SUFFIX)):
+    paths = sorted(checks_dir.glob("*" + CHECK_SUFFIX))
+    if not paths:
+        return failures
+    store = MemoryStore(ds)  # one copy into Oxigraph for every check
+    for path in paths:
         check = read_query(path)
         try:
-            result = query(ds, check.text)
-            rows = [_format_row(ds, row.asdict()) for row in result]  # type: ignore[union-attr,arg-type]
+            result = query(store, check.text)
+            rows = [_format_row(ds, row.asdict()) for row in result]
         except InputError as exc:
             raise InputError(exc.message, path) from None
         if rows:

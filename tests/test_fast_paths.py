@@ -144,21 +144,16 @@ def test_reading_never_clears_what_the_guard_refuses(text):
     assert checked.form == form
 
 
-def test_the_oxigraph_store_skips_rdflibs_parse_and_the_memory_store_does_not(tmp_path):
+def test_memory_and_oxigraph_stores_run_the_same_checked_text_on_oxigraph(tmp_path):
     load_oxigraph(tmp_path / "store", str(ONTOLOGY), str(DATA))
     store = OxigraphStore(tmp_path / "store")
-    assert not store.needs_algebra
-    checked = check_query(
-        "SELECT ?p WHERE { kzr:igor-rogov org:holds ?p }", parse=store.needs_algebra
-    )
-    assert checked.algebra is None
-    assert store.query(checked).rows()
-    assert checked.algebra is None  # Oxigraph parsed it itself
+    checked = check_query("SELECT ?p WHERE { kzr:igor-rogov org:holds ?p }", parse=False)
     memory = open_store(StoreSpec())
-    assert memory.needs_algebra
-    assert memory.query(checked).rows() == store.query(checked).rows()  # parsed on first use
-    with pytest.raises(QuerySyntaxError, match="bad SPARQL"):
-        store.query(check_query("SELECT ?p WHERE { kzr:igor-rogov org:holds ?p", parse=False))
+    assert isinstance(memory.store, ox.Store)  # the default store is Oxigraph in memory
+    assert memory.query(checked).rows() == store.query(checked).rows() != []
+    for each in (store, memory):
+        with pytest.raises(QuerySyntaxError, match="bad SPARQL"):
+            each.query(check_query("SELECT ?p WHERE { kzr:igor-rogov org:holds ?p", parse=False))
 
 
 @pytest.mark.slow
@@ -264,18 +259,20 @@ def test_query_command_imports_nothing_heavy(tmp_path):
 
 def test_query_reads_the_cache_and_a_changed_input_misses_it(tmp_path, project, monkeypatch):
     import graph.load
-    from graph.cache import load_cached
+    from graph.cache import cached_nquads, load_cached
 
     monkeypatch.setenv("KZGRAPH_CACHE_DIR", str(tmp_path / "cache"))
     ont, data = project / "ontology", project / "data"
     first = load_cached(ont, data)
-    assert len(list((tmp_path / "cache").glob("dataset-*.pickle"))) == 1
+    (entry,) = (tmp_path / "cache").glob("dataset-*.nq")  # N-Quads, data: never code
+    assert oct(entry.stat().st_mode & 0o777) == "0o600"
     calls = []
     real = graph.load.load_graph
     monkeypatch.setattr(graph.load, "load_graph", lambda *a, **k: calls.append(a) or real(*a, **k))
     again = load_cached(ont, data)
     assert calls == [] and len(again) == len(first)  # read back, not rebuilt
     assert set(again.quads()) == set(first.quads())
+    assert cached_nquads(ont, data) and calls == []
     (data / "extra.trig").write_text(
         "@prefix kzr: <https://w3id.org/kzgraph/id/> .\n"
         "@prefix kze: <https://w3id.org/kzgraph/evidence/> .\n"
@@ -286,15 +283,37 @@ def test_query_reads_the_cache_and_a_changed_input_misses_it(tmp_path, project, 
     assert len(calls) == 1 and len(changed) == len(first) + 1
 
 
-def test_a_damaged_cache_entry_is_rebuilt(tmp_path, monkeypatch):
-    from graph.cache import load_cached
+@pytest.mark.parametrize("damage", [b"not n-quads", b"truncated"])
+def test_a_damaged_cache_entry_is_rebuilt(tmp_path, monkeypatch, damage):
+    from graph.cache import cached_nquads
 
     monkeypatch.setenv("KZGRAPH_CACHE_DIR", str(tmp_path))
-    good = load_cached(ONTOLOGY, DATA)
-    (entry,) = tmp_path.glob("dataset-*.pickle")
-    entry.write_bytes(b"not a pickle")
-    assert len(load_cached(ONTOLOGY, DATA)) == len(good)
-    assert entry.read_bytes() != b"not a pickle"
+    good = cached_nquads(ONTOLOGY, DATA)
+    (entry,) = tmp_path.glob("dataset-*.nq")
+    raw = entry.read_bytes()
+    entry.write_bytes(raw[: len(raw) // 2] if damage == b"truncated" else damage)
+    assert cached_nquads(ONTOLOGY, DATA) == good
+    assert entry.read_bytes() == raw
+
+
+def test_a_cache_others_can_write_is_never_read(tmp_path, monkeypatch):
+    """A shared or group-writable cache directory (or entry) is bypassed, not trusted."""
+    import graph.load
+    from graph.cache import cached_nquads
+
+    monkeypatch.setenv("KZGRAPH_CACHE_DIR", str(tmp_path / "cache"))
+    good = cached_nquads(ONTOLOGY, DATA)
+    (entry,) = (tmp_path / "cache").glob("dataset-*.nq")
+    calls = []
+    real = graph.load.load_graph
+    monkeypatch.setattr(graph.load, "load_graph", lambda *a, **k: calls.append(a) or real(*a, **k))
+    entry.chmod(0o666)
+    assert cached_nquads(ONTOLOGY, DATA) == good and len(calls) == 1
+    entry.chmod(0o600)
+    (tmp_path / "cache").chmod(0o777)
+    assert cached_nquads(ONTOLOGY, DATA) == good and len(calls) == 2
+    (tmp_path / "cache").chmod(0o700)
+    assert cached_nquads(ONTOLOGY, DATA) == good and len(calls) == 2
 
 
 def test_cache_can_be_switched_off(tmp_path, monkeypatch):
