@@ -32,7 +32,7 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar, Literal, cast
 import pyoxigraph as ox
 
 from graph.errors import InputError
-from graph.namespaces import PREFIXES
+from graph.prefixes import PREFIXES
 from graph.query import (
     Answer,
     OutputFormat,
@@ -391,9 +391,12 @@ def _copy_into(store: ox.Store, dataset: Any) -> bool:
 
 
 class _RdflibToOxigraph:
-    """rdflib terms to Oxigraph terms, remembering IRIs and datatypes already made."""
+    """rdflib terms to Oxigraph terms, remembering the IRIs already made."""
 
     def __init__(self) -> None:
+        from rdflib import BNode, Literal, URIRef
+
+        self.kinds = (URIRef, Literal, BNode)
         self.iris: dict[str, ox.NamedNode] = {}
 
     def iri(self, value: str) -> ox.NamedNode:
@@ -403,17 +406,16 @@ class _RdflibToOxigraph:
         return node
 
     def __call__(self, term: Any) -> Any:
-        from rdflib import BNode, Literal, URIRef
-
-        if isinstance(term, URIRef):
+        iri, literal, bnode = self.kinds
+        if isinstance(term, iri):
             return self.iri(str(term))
-        if isinstance(term, Literal):
+        if isinstance(term, literal):
             if term.language:
                 return ox.Literal(str(term), language=term.language)
             if term.datatype is not None:
                 return ox.Literal(str(term), datatype=self.iri(str(term.datatype)))
             return ox.Literal(str(term))
-        if isinstance(term, BNode):
+        if isinstance(term, bnode):
             return ox.BlankNode(str(term))
         raise TypeError(f"cannot store {term!r} in Oxigraph")
 
