@@ -266,7 +266,9 @@ class OxigraphStore(Store):
             )
             return answer_from_oxigraph(result, checked.form, max_rows)
         except SyntaxError as exc:
-            raise QuerySyntaxError(f"bad SPARQL: {exc}") from None
+            from graph.syntax import query_syntax_error
+
+            raise query_syntax_error(exc, checked.text) from None
         except OSError as exc:
             raise QueryError(f"query failed: {exc}") from None
 
