@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -86,8 +85,6 @@ class Store(ABC):
     kind: ClassVar[StoreKind]
     #: True when the store answers updates (memory and a read-write Oxigraph store).
     writable: bool = False
-    #: False: every store runs the text the guard cleared (kept for callers of the old API).
-    needs_algebra: ClassVar[bool] = False
 
     @abstractmethod
     def query(self, checked: CheckedQuery, max_rows: int | None = None) -> Answer:
@@ -258,37 +255,16 @@ class OxigraphBacked(Store):
         try:
             self.store.update(sparql, prefixes=prefixes_used(sparql))
         except SyntaxError as exc:
-            raise engine_syntax_error(exc, sparql) from None
+            raise engine_syntax_error(exc, sparql, update=True) from None
         except (OSError, RuntimeError, ValueError) as exc:
             raise QueryError(f"update failed: {exc}") from None
 
 
-def engine_syntax_error(exc: SyntaxError, text: str) -> QuerySyntaxError:
+def engine_syntax_error(exc: SyntaxError, text: str, update: bool = False) -> QuerySyntaxError:
     """Oxigraph's syntax error as one line naming line, column and the token found there."""
-    try:
-        from graph.syntax import from_oxigraph
-    except ImportError:
-        pass
-    else:
-        return from_oxigraph(exc, text)
-    message = str(exc)
-    found = re.match(r"error at (\d+):(\d+): ?(.*)", message, re.S)
-    if not found:
-        return QuerySyntaxError(f"bad SPARQL: {message.splitlines()[0] if message else exc}")
-    line, column = int(found.group(1)), int(found.group(2))
-    lines = text.splitlines() or [""]
-    rest = lines[line - 1][column - 1 :] if line <= len(lines) else ""
-    token = re.match(r"\S{1,30}", rest)
-    what = f"unexpected {token.group(0)!r}" if token else "unexpected end of query"
-    if "Prefix not found" in found.group(3):
-        prefix = re.match(
-            r"[^\s:]*:",
-            lines[line - 1][: column - 1].split()[-1]
-            if line <= len(lines) and lines[line - 1][: column - 1].split()
-            else "",
-        )
-        what = f"undeclared prefix {prefix.group(0) if prefix else ''}".rstrip()
-    return QuerySyntaxError(f"bad SPARQL at line {line}, column {column}: {what}")
+    from graph.syntax import query_syntax_error
+
+    return query_syntax_error(exc, text, update)
 
 
 class MemoryStore(OxigraphBacked):
@@ -502,6 +478,11 @@ def load_oxigraph(
 # -- A remote SPARQL endpoint --
 
 
+#: An empty store whose parser checks what is sent to a remote endpoint (nothing is evaluated
+#: against it: its results are never read).
+_SYNTAX_CHECK = ox.Store()
+
+
 class EndpointStore(Store):
     """A SPARQL 1.1 endpoint over HTTP; results parsed and re-serialised by Oxigraph."""
 
@@ -515,6 +496,17 @@ class EndpointStore(Store):
     def query(self, checked: CheckedQuery, max_rows: int | None = None) -> Answer:
         from SPARQLWrapper import JSON, POST, URLENCODED, SPARQLWrapper
         from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
+
+        # syntax errors from our own engine, with the user's lines and columns, before the
+        # text (with our prologue in front) goes anywhere
+        try:
+            _SYNTAX_CHECK.query(
+                checked.text,
+                base_iri=checked.base_iri,
+                prefixes=prefixes_used(checked.text, checked.prefixes),
+            )
+        except SyntaxError as exc:
+            raise engine_syntax_error(exc, checked.text) from None
 
         client = SPARQLWrapper(self.endpoint)
         client.setMethod(POST)

@@ -9,11 +9,13 @@ import threading
 import time
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
 from graph.query import QueryRefused, QuerySyntaxError, QueryTimeout, TooManyRows
 from graph.sandbox import Policy, WorkerPool, check_query, check_update
 from graph.stores import StoreSpec
+from graph.syntax import query_syntax_error
 from tests.sparql_servers import CountingServer, oxigraph_server
 
 REPO = Path(__file__).resolve().parent.parent
@@ -75,8 +77,26 @@ def test_own_graphs_and_allowed_services_pass():
 
 
 def test_syntax_error_names_line_and_column():
-    with pytest.raises(QuerySyntaxError, match=r"line 3, column \d+"):
-        check_query("SELECT ?s\nWHERE {\n  ?s ?p ?o ]\n}")
+    """The guard's own parse (a query naming FROM) and the engine's say where and what."""
+    with pytest.raises(
+        QuerySyntaxError, match=r"^bad SPARQL at line 3, column 12: unexpected ']'$"
+    ):
+        check_query("SELECT ?s\nFROM kzg:provenance WHERE {\n  ?s ?p ?o ]\n}")
+    store = ox.Store()
+    for text, message in [
+        ("SELECT ?s\nWHERE {\n  ?s ?p ?o ]\n}", "line 3, column 12: unexpected ']'"),
+        ("SELECT * WHERE { ?s ?p ?o } garbage", "line 1, column 29: unexpected 'garbage'"),
+        ("ASK {}\n\n}", "line 3, column 1: unexpected '}'"),
+        ("SELECT", "line 1, column 7: unexpected end of query"),
+        # found by Oxigraph alone: its own message, at its position
+        ("SELECT ?o { ?s ?p ?o } GROUP BY ?s", "the SELECT contains a variable that is unbound"),
+    ]:
+        checked = check_query(text)
+        with pytest.raises(SyntaxError) as raised:
+            store.query(checked.text)
+        error = query_syntax_error(raised.value, checked.text)
+        assert message in error.message and "\n" not in error.message, error.message
+        assert error.message.startswith("bad SPARQL at line ")
 
 
 def test_audit_hook_blocks_files_network_and_subprocesses():

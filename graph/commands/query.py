@@ -156,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     text = read_query_text(args)
     policy = Policy(allowed_services=tuple(args.allow_service))
-    checked = check_query(text, policy, parse=False)  # syntax and policy errors first
+    checked = check_query(text, policy)  # syntax and policy errors before any store is opened
     if args.format and args.format != "table":
         output_format(args.format, checked.form)
     spec = store_spec(args)
