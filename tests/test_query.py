@@ -43,7 +43,9 @@ def test_bad_sparql_is_an_input_error(mini_dataset):
 
 
 def test_undeclared_prefix_is_an_input_error(mini_dataset):
-    with pytest.raises(InputError, match=r"bad SPARQL at line 1, column \d+: undeclared prefix nope:"):
+    with pytest.raises(
+        InputError, match=r"bad SPARQL at line 1, column \d+: undeclared prefix nope:"
+    ):
         list(query(mini_dataset, "SELECT ?x WHERE { ?x nope:p ?y }"))
 
 

@@ -39,8 +39,8 @@ API_DEVIATIONS: tuple[Deviation, ...] = (
     Deviation(
         W3C + "functions/manifest#timezone",
         "api",
-        "rdflib's parser normalises the lexical form of xsd:dateTime literals (\"...Z\" is read"
-        " as \"...+00:00\"), so TIMEZONE() sees a different literal than the data holds",
+        'rdflib\'s parser normalises the lexical form of xsd:dateTime literals ("...Z" is read'
+        ' as "...+00:00"), so TIMEZONE() sees a different literal than the data holds',
         "rdflib's literal normalisation (rdflib.NORMALIZE_LITERALS), by design; not an"
         " Oxigraph deviation: the server path and Oxigraph directly pass",
     ),
