@@ -71,7 +71,7 @@ def test_each_step_cites_the_passage_of_its_own_statement(diamond):
     assert quotes == [["A cooperatesWith B."], ["C attachedTo B."]]
     text = format_paths(diamond, [via_b])
     assert "A → C: 1 shortest path of 2 steps" in text
-    cite = "Generated outlet in “Generated source” ¶2 (outlet narration): “A cooperatesWith B.”"
+    cite = "Generated outlet in “Generated source” ¶2 (narration): “A cooperatesWith B.”"
     assert f"source: {cite}" in text
 
 
