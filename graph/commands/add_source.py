@@ -23,8 +23,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "`kzgraph locate IRI QUOTE` and the evidence checks find the text by its IRI.\n"
         "Refuses a text already registered, an IRI already used, or a file outside the\n"
         "source folders; nothing is written then. Prints the new source's IRI.",
-        "kzgraph add-source ../shared/seeds/003_example.txt --title 'A New Law' \\\n"
-        "    --url https://example.org/a-new-law --outlet 'Example News' --published 2022-05-01",
+        "kzgraph add-source ../shared/seeds/003.txt --title 'A New Law' --outlet 'Example News'"
+        " --url https://example.org/a-new-law --published 2022-05-01",
     )
     parser.add_argument("file", metavar="FILE", help="the source text (UTF-8 plain text)")
     parser.add_argument("--title", required=True, help="the article's title")
