@@ -204,11 +204,11 @@ def test_cli_paths(capsys):
     )
     assert cli("paths", "Rogov", "HELP") == 2
     assert "matches 5 entities" in capsys.readouterr().err
-    assert cli("paths", "kzr:decree-597", "kzr:iccpr", "--format", "json") == 0
+    assert cli("paths", "kzr:kazakhstan", "kzr:iccpr", "--format", "json") == 0
     (path,) = json.loads(capsys.readouterr().out)
     assert (
         path["sentence"]
-        == "Decree 597 —applies→ International Covenant on Civil and Political Rights"
+        == "Kazakhstan —party to→ International Covenant on Civil and Political Rights"
     )
     assert path["steps"][0]["statements"][0]["sources"][0]["quote"]
 
