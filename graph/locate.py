@@ -272,16 +272,16 @@ def verify_evidence(ds: Dataset, seeds_dir: SourceDirs = None) -> list[EvidenceP
         a for a in provenance.subjects(RDF.type, KZ.Assertion) if isinstance(a, URIRef)
     )
     for assertion in assertions:
-        source = provenance.value(assertion, PROV.wasDerivedFrom)
-        if not isinstance(source, URIRef) or source not in texts:
+        derived = provenance.value(assertion, PROV.wasDerivedFrom)
+        if not isinstance(derived, URIRef) or derived not in texts:
             problems.append(
-                EvidenceProblem(assertion, f"source {source} has no kz:localFile in kzg:sources")
+                EvidenceProblem(assertion, f"source {derived} has no kz:localFile in kzg:sources")
             )
             continue
-        text = texts[source]
+        text = texts[derived]
         if text is None:
             continue  # reported once, on the source
-        name = str(sources.value(source, KZ.localFile))
+        name = str(sources.value(derived, KZ.localFile))
         problems.extend(
             EvidenceProblem(assertion, message)
             for message in _check_assertion(ds, assertion, text, name)
@@ -536,9 +536,10 @@ def _relative_to_any(path: Path, folders: Sequence[Path]) -> str | None:
 def _outlet(ds: Dataset, name: str) -> tuple[URIRef, bool]:
     """The outlet called ``name`` (an existing kz:NewsOutlet of that label), or a new IRI."""
     wanted = name.strip().casefold()
-    for outlet in sorted(ds.subjects(RDF.type, KZ.NewsOutlet)):
+    outlets = sorted(o for o in ds.subjects(RDF.type, KZ.NewsOutlet) if isinstance(o, URIRef))
+    for outlet in outlets:
         for label in ds.objects(outlet, RDFS.label):
-            if str(label).strip().casefold() == wanted and isinstance(outlet, URIRef):
+            if str(label).strip().casefold() == wanted:
                 return outlet, False
     iri = KZR[slugify(name) or "outlet"]
     if (iri, None, None) in ds:
