@@ -28,7 +28,7 @@ from graph.export import FORMATS, export, jsonld_context
 from graph.infer import infer as run_inference
 from graph.load import load_graph, rebase
 from graph.namespaces import prefixes_for
-from graph.paths import resolve_dir
+from graph.paths import resolve_dir, source_dirs
 from graph.stats import format_markdown, stats
 from graph.validate import validate
 
@@ -83,7 +83,7 @@ def build(
     ont_dir = resolve_dir("ontology", ontology_dir)
     shapes_file = Path(shapes_path) if shapes_path is not None else ont_dir / "shapes.ttl"
     ds = load_graph(ont_dir, data_dir)
-    result = validate(ds, shapes_file, ont_dir / "checks")
+    result = validate(ds, shapes_file, ont_dir / "checks", source_dirs(data_dir))
     if not result.conforms:
         raise ValidationFailed(
             "the data does not conform; nothing was written (run `kzgraph validate`)",

@@ -22,6 +22,12 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("stats", "graph.commands.stats", "count resources, predicates and graphs"),
     ("export", "graph.commands.export", "serialise the dataset in one RDF format"),
     ("locate", "graph.commands.locate", "find a quote in a source text for its provenance"),
+    (
+        "add-source",
+        "graph.commands.add_source",
+        "register a source text (SHA-256, place, metadata)",
+    ),
+    ("init", "graph.commands.init", "start a new project from the packaged ontology and data"),
     ("link", "graph.commands.link", "link entities to Wikidata or DBpedia by reconciliation"),
     ("enrich", "graph.commands.enrich", "import labels, descriptions and dates of linked entities"),
     ("query", "graph.commands.query", "run a SPARQL query (text, file, stdin or catalogue name)"),
@@ -82,6 +88,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
+        from graph.commands import announce_inputs, reads_inputs
+
+        if reads_inputs(args):
+            announce_inputs(args)
         code: int = args.run(args)
         return code
     except ValidationFailed as exc:

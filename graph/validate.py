@@ -9,12 +9,16 @@ materialisation would add nothing that targeting needs, and it would also type n
 The quality checks are ``ontology/checks/*-violation.rq`` SELECT queries that must return no
 rows; Oxigraph runs them over the dataset (default graph = union) and they should project
 ``?graph``, ``?subject`` and ``?problem``.
+
+The evidence checks (:func:`graph.locate.verify_evidence`) re-read every registered source text
+and every quote at its offsets when ``source_dirs`` is given (``kzgraph validate`` and
+``kzgraph build`` always give it): a missing source text is a failure, never a skip.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +55,7 @@ class ValidationResult:
     report_text: str
     shacl_results: list[str] = field(default_factory=list)
     check_failures: list[CheckFailure] = field(default_factory=list)
+    evidence_problems: list[str] = field(default_factory=list)
 
     def __iter__(self) -> Iterator[Any]:
         """Unpack as ``conforms, report_graph, report_text`` like pySHACL's tuple."""
@@ -79,6 +84,7 @@ def validate(
     ds: Dataset,
     shapes_path: str | os.PathLike[str] | None = None,
     checks_dir: str | os.PathLike[str] | None = None,
+    source_dirs: Sequence[str | os.PathLike[str]] | None = None,
 ) -> ValidationResult:
     """Validate ``ds`` against the SHACL shapes and run the quality checks.
 
@@ -87,6 +93,8 @@ def validate(
         shapes_path: the shapes file; default ``ontology/shapes.ttl`` per :mod:`graph.paths`.
         checks_dir: the ``*-violation.rq`` directory; default ``ontology/checks``. A missing
             directory means no checks.
+        source_dirs: the folders holding the registered source texts (see
+            :func:`graph.paths.source_dirs`); when given, the evidence checks run too.
     """
     shapes_file = Path(shapes_path) if shapes_path is not None else default_shapes_path()
     folder = Path(checks_dir) if checks_dir is not None else shapes_file.parent / "checks"
@@ -111,13 +119,22 @@ def validate(
     bind_prefixes(report_graph)
     shacl_results = describe_results(report_graph, shapes, data)
     failures = run_checks(ds, folder)
-    ok = bool(conforms) and not failures
+    evidence = None
+    if source_dirs is not None:
+        from graph.locate import verify_evidence
+
+        evidence = sorted(
+            f"{short(ds, p.assertion)}: {p.message}"
+            for p in verify_evidence(ds, [Path(d) for d in source_dirs])
+        )
+    ok = bool(conforms) and not failures and not evidence
     return ValidationResult(
         conforms=ok,
         report_graph=report_graph,
-        report_text=format_report(ok, shacl_results, failures, shapes_file),
+        report_text=format_report(ok, shacl_results, failures, shapes_file, evidence),
         shacl_results=shacl_results,
         check_failures=failures,
+        evidence_problems=evidence or [],
     )
 
 
@@ -227,17 +244,22 @@ def _shape_name(shapes: Graph, shape: Node | None) -> str:
 
 
 def format_report(
-    conforms: bool, shacl_results: list[str], failures: list[CheckFailure], shapes_file: Path
+    conforms: bool,
+    shacl_results: list[str],
+    failures: list[CheckFailure],
+    shapes_file: Path,
+    evidence: list[str] | None = None,
 ) -> str:
-    """The whole report as text, stable across runs (sorted, no timestamps)."""
+    """The whole report as text, stable across runs (sorted, no timestamps).
+
+    ``evidence``: the evidence problems, or None when the evidence checks did not run.
+    """
     rows = sum(len(f.rows) for f in failures)
+    counts = f"{len(shacl_results)} SHACL result(s), {rows} quality-check row(s)"
+    if evidence:
+        counts += f", {len(evidence)} evidence problem(s)"
     lines = [
-        "Validation: "
-        + (
-            "conforms"
-            if conforms
-            else f"FAILED ({len(shacl_results)} SHACL result(s), {rows} quality-check row(s))"
-        ),
+        "Validation: " + ("conforms" if conforms else f"FAILED ({counts})"),
         f"Shapes: {shapes_file.name}",
         "",
     ]
@@ -252,4 +274,10 @@ def format_report(
         lines.extend(f"    {row}" for row in failure.rows)
     if not failures:
         lines.append("  none")
+    if evidence is not None:
+        lines.append("")
+        lines.append(f"Evidence checks ({len(evidence)} problem(s)):")
+        lines.extend(f"  {line}" for line in evidence)
+        if not evidence:
+            lines.append("  none: every source text is present and every quote is exact")
     return "\n".join(lines) + "\n"

@@ -82,6 +82,7 @@ def test_input_error_is_one_line_on_stderr_with_exit_2(capsys, tmp_path):
     )
     assert code == 2 and out == ""
     assert err == (
+        f"kzgraph: reading ontology/ and data/ from {tmp_path} (given)\n"
         f"kzgraph: {tmp_path / 'data' / 'undeclared-prefix.trig'}:8: "
         'undeclared prefix "ex:" (add an @prefix line for it)\n'
     )
@@ -136,7 +137,8 @@ def test_unwritable_output_is_one_line_exit_2(capsys, tmp_path):
     blocker.write_text("not a directory")
     code, _out, err = run(capsys, "build", "-o", str(blocker / "dist"), *MINI_INPUTS)
     assert code == 2
-    assert err.startswith("kzgraph: ") and len(err.splitlines()) == 1
+    reading, problem = err.splitlines()
+    assert reading.startswith("kzgraph: reading ") and problem.startswith("kzgraph: ")
 
 
 def test_locate_prints_offsets_and_block(capsys):
@@ -152,8 +154,9 @@ def test_locate_prints_offsets_and_block(capsys):
 def test_locate_ambiguous_quote_exit_2(capsys):
     code, out, err = run(capsys, "locate", str(MINI / "source.txt"), "quota from 12 to 15")
     assert code == 2 and out == ""
-    assert err.startswith("kzgraph: ") and "quote is ambiguous: found 2 times" in err
-    assert len(err.splitlines()) == 1
+    reading, problem = err.splitlines()
+    assert reading.startswith("kzgraph: reading ontology/ and data/ from ")
+    assert problem.startswith("kzgraph: ") and "quote is ambiguous: found 2 times" in problem
 
 
 def test_commands_are_imported_only_when_run():

@@ -135,14 +135,17 @@ def test_key_dates_in_all_three_precisions(network):
 
 
 def test_edges_carry_the_evidence_of_their_own_triple(dataset, network):
-    data = network.edges[
-        ROGOV, str(KZR["chair-of-the-commission-on-human-rights"]), "http://www.w3.org/ns/org#holds"
-    ]
+    # stated by both articles (the opinion piece ¶7, EU Reporter ¶5): two evidence graphs
+    amendment, decree = str(KZR["decree-597-amendment"]), str(KZR["decree-597"])
+    data = network.edges[amendment, decree, "http://data.europa.eu/eli/ontology#amends"]
     graphs = {e.graph for e in data["evidence"]}
     expected = {
         str(g)
         for s, p, o, g in quads(dataset)
-        if str(s) == ROGOV and str(p).endswith("org#holds") and str(g).startswith(str(KZE))
+        if str(s) == amendment
+        and str(p).endswith("ontology#amends")
+        and str(o) == decree
+        and str(g).startswith(str(KZE))
     }
     assert graphs == expected and len(graphs) == 2
     for ev in data["evidence"]:
@@ -153,7 +156,9 @@ def test_edges_carry_the_evidence_of_their_own_triple(dataset, network):
 def test_node_evidence_lists_the_passages_that_describe_it(network):
     rogov = network.nodes[ROGOV]
     names = {e.name for e in rogov["evidence"]}
-    assert {"kze:eureporter-p04-rogov-posts", "kze:opinion-p07-welcome"} <= names
+    # the opinion piece never names its author, so only EU Reporter's passages describe Rogov
+    assert {"kze:eureporter-p04-rogov-posts", "kze:eureporter-p06-chairman"} <= names
+    assert not any(name.startswith("kze:opinion-") for name in names)
     assert all(e.quote for e in rogov["evidence"])
 
 

@@ -33,6 +33,23 @@ def add_input_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def reads_inputs(args: argparse.Namespace) -> bool:
+    """Whether the parsed command reads ontology/ and data/ (not when it asks another endpoint,
+    lists the catalogue, or bulk-loads without ``--curated``)."""
+    if not (hasattr(args, "ontology") and hasattr(args, "data")):
+        return False
+    if getattr(args, "endpoint", None) or getattr(args, "list", False):
+        return False
+    return bool(getattr(args, "curated", True))
+
+
+def announce_inputs(args: argparse.Namespace) -> None:
+    """Say on stderr which ontology/ and data/ the command reads (stdout stays for data)."""
+    from graph.paths import describe_inputs
+
+    print(describe_inputs(args.ontology, args.data), file=sys.stderr, flush=True)
+
+
 def add_output_option(parser: argparse.ArgumentParser) -> None:
     """``-o FILE``; ``-`` or nothing means standard output."""
     parser.add_argument(
