@@ -23,7 +23,6 @@ import contextlib
 import hashlib
 import os
 import stat
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -149,6 +148,8 @@ def _write(where: Path, entry: Path, data: bytes) -> None:
     where.mkdir(mode=0o700, parents=True, exist_ok=True)
     if not private(where, directory=True):
         return  # a directory others can write: never used, never written
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(dir=where, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as handle:

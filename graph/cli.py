@@ -46,7 +46,8 @@ COMMANDS: list[tuple[str, str, str]] = [
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The parser; only ``command``'s module is imported, the others are listed by summary."""
+    """The parser; with ``command``, only that subcommand (its module imported), else every
+    subcommand listed by its summary."""
     parser = argparse.ArgumentParser(
         prog="kzgraph",
         description="kzgraph: an open RDF knowledge graph with sourced facts.",
@@ -61,7 +62,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             module = importlib.import_module(module_name)
             sub = module.add_parser(subparsers)
             sub.set_defaults(run=module.run)
-        else:
+        elif command is None:  # the others are listed only where they can be seen
             subparsers.add_parser(name, help=summary, description=summary)
     return parser
 

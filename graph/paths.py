@@ -17,7 +17,6 @@ in the folders :func:`source_dirs` lists.
 from __future__ import annotations
 
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,6 +149,8 @@ def init_project(target: str | os.PathLike[str]) -> list[Path]:
     Raises:
         InputError: ``target`` is a file or a non-empty directory.
     """
+    import shutil
+
     from graph.errors import InputError
 
     folder = Path(target)
