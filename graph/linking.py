@@ -859,8 +859,20 @@ def _literal_list(texts: Iterable[str]) -> str:
     return " ".join(Literal(t, lang="en").n3() for t in texts)
 
 
+def label_variants(texts: Iterable[str]) -> list[str]:
+    """Each text as written, then with a lower-case first letter: Wikidata writes the labels of
+    concepts and classes in lower case ("human rights"), this graph in sentence case ("Human
+    rights"). Exact literals keep the query an index lookup, unlike LCASE()."""
+    out: dict[str, None] = {}
+    for text in texts:
+        out[text] = None
+        if text[:1].isupper() and not text[1:2].isupper():  # "ICCPR" and "OECD" stay as they are
+            out[text[0].lower() + text[1:]] = None
+    return list(out)
+
+
 def _wikidata_candidates_query(info: EntityInfo) -> str:
-    texts = _literal_list([info.label, *info.alt_labels])
+    texts = _literal_list(label_variants([info.label, *info.alt_labels]))
     return f"""PREFIX rdfs: <{RDFS}>
 PREFIX skos: <{SKOS}>
 PREFIX wdt: <{WIKIDATA_PREFIXES["wdt"]}>
@@ -923,7 +935,7 @@ def _score(
         if "sameAs" in hows:
             label_score = 1.0
             evidence.append(f"states owl:sameAs {_compact(wikidata_item)}")  # type: ignore[arg-type]
-        elif "label" in hows and info.label in matched:
+        elif "label" in hows and info.label.casefold() in {m.casefold() for m in matched}:
             label_score = 1.0
             evidence.append(f"label {info.label!r}")
         elif "label" in hows:
