@@ -689,6 +689,69 @@ def format_external_links(links: Sequence[ExternalLink], evidence: bool = True) 
     return "\n".join(lines) + "\n"
 
 
+def links_markdown(source: Dataset | Graph) -> str:
+    """Every alignment as Markdown for docs/linking.md: the counts, the links with their status
+    and evidence (verified and reconciled), then the pending ones with what was searched."""
+    from graph.stats import ALIGNMENT_STATES
+
+    rows: list[tuple[str, str, ExternalLink]] = []
+    entities = sorted({r.source for r in alignments(source)}, key=entity_slug)
+    for entity in entities:
+        for link in external_links(source, entity):
+            rows.append(
+                (_label(source, entity), _short(entity, _namespace_manager(PREFIXES)), link)
+            )
+    counts = {
+        state: sum(1 for *_x, link in rows if link.status == state) for state in ALIGNMENT_STATES
+    }
+    per_dataset: dict[str, set[str]] = defaultdict(set)
+    for _label_text, short, link in rows:
+        if link.status != "pending":
+            per_dataset[link.dataset_label].add(short)
+
+    def cell(text: str) -> str:
+        return printable(text).replace("|", "\\|")
+
+    def evidence(link: ExternalLink) -> str:
+        return "; ".join(
+            f"[{cell(e.label or str(e.iri))}]({e.iri})"
+            if str(e.iri).startswith(("http://", "https://")) and not is_project_iri(e.iri)
+            else cell(e.label or str(e.iri))
+            for e in link.evidence
+        )
+
+    out = [
+        f"{counts['verified']} verified, {counts['reconciled']} reconciled and "
+        f"{counts['pending']} pending alignments; entities linked (verified or reconciled): "
+        + ", ".join(f"{name} {len(shorts)}" for name, shorts in sorted(per_dataset.items()))
+        + ".",
+        "",
+        "| Entity | Dataset | Link | Status | Evidence |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for label, short, link in rows:
+        if link.status == "pending":
+            continue
+        target = link.short_target
+        shown = f"[{cell(target)}]({link.target})" if link.target is not None else "-"
+        out.append(
+            f"| {cell(label)} (`{short}`) | {cell(link.dataset_label)} | {shown} "
+            f"| {link.status_text()} | {evidence(link)} |"
+        )
+    out += [
+        "",
+        "Pending, with what was searched:",
+        "",
+        "| Entity | Dataset | Searched |",
+        "| --- | --- | --- |",
+    ]
+    for label, short, link in rows:
+        if link.status == "pending":
+            note = cell(link.note or "")
+            out.append(f"| {cell(label)} (`{short}`) | {cell(link.dataset_label)} | {note} |")
+    return "\n".join(out) + "\n"
+
+
 def printable(text: str) -> str:
     """``text`` safe for a terminal: control and format characters (escape sequences, bidi
     overrides, newlines) shown as ``\\uXXXX`` instead of acting on the screen."""
