@@ -11,6 +11,9 @@ timeout and an on-disk cache, so a rerun costs no requests. A network failure ra
 - :func:`enrich` imports chosen facts about the linked entities into ``data/enrichment.ttl``
   (graph ``kzg:enrichment``), marked with its source and retrieval date; :func:`drop_enrichment`
   removes them.
+- :func:`external_links` reads one entity's alignments with their status (exact/close;
+  verified, reconciled or pending; last checked; evidence) for `kzgraph show`, `kzgraph paths`
+  and the pages; :func:`links_markdown` writes them all for docs/linking.md.
 - :func:`federated_query` runs a catalogue query with ``SERVICE`` clauses through
   :func:`graph.query` after the query guard (:mod:`graph.sandbox`) checked every service
   against an allow-list.
