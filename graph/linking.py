@@ -563,21 +563,21 @@ def _rows(source: Any, text: str) -> list[tuple[Node | None, ...]]:
         from graph.sandbox import check_query
 
         return source.query(check_query(text)).rows()
-    try:
-        import pyoxigraph as ox
-    except ImportError:  # pragma: no cover - pyoxigraph is a dependency
-        ox = None
-    if ox is not None and isinstance(source, ox.Store):
+    import pyoxigraph as ox
+
+    if isinstance(source, ox.Store):
         from graph.query import to_rdflib
 
         solutions = source.query(text)
+        if not isinstance(solutions, ox.QuerySolutions):  # pragma: no cover - a SELECT
+            raise TypeError("expected SELECT solutions")
         names = [v.value for v in solutions.variables]
         return [
             tuple(to_rdflib(s[n]) if s[n] is not None else None for n in names) for s in solutions
         ]
     from graph.query import query
 
-    return [tuple(row) for row in query(source, text)]
+    return [tuple(row) for row in query(source, text)]  # type: ignore[arg-type]
 
 
 def external_links(source: Any, iri: str | URIRef) -> list[ExternalLink]:
