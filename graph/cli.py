@@ -40,6 +40,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("load", "graph.commands.load", "bulk-load large RDF files into the Oxigraph store"),
     ("view", "graph.commands.view", "write the interactive network view as one HTML file"),
     ("paths", "graph.commands.paths", "explain how two entities are connected, with sources"),
+    ("show", "graph.commands.show", "show an entity: kind, facts with sources, external links"),
     ("central", "graph.commands.central", "rank entities by degree, betweenness and PageRank"),
     ("timeline", "graph.commands.timeline", "list dated acts and events in order (and plot them)"),
 ]

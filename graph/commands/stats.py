@@ -17,7 +17,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         NAME,
         "count resources, predicates and graphs",
         "Count resources by class, triples by predicate and named graphs by kind (evidence,\n"
-        "provenance, sources, ontology, inferred), with totals.",
+        "provenance, sources, ontology, inferred), with totals, and the links to other\n"
+        "datasets by state: verified (curated against a cited record), reconciled (accepted\n"
+        "by `kzgraph link` with a score) and pending, per target dataset.",
         "kzgraph stats --format markdown -o stats.md",
     )
     parser.add_argument(
