@@ -525,5 +525,6 @@ def publish(
 
 def export_graph(graph: Any) -> bytes:
     """One graph as sorted N-Triples bytes (deterministic bodies)."""
-    data: bytes = graph.serialize(format="nt", encoding="utf-8")
-    return b"".join(sorted(line + b"\n" for line in data.splitlines() if line.strip()))
+    from graph.export import ntriples_lines
+
+    return ntriples_lines(graph)
