@@ -41,6 +41,7 @@ from typing import IO, Any
 
 import pyoxigraph as ox
 
+from graph.atomic import fsync_dir
 from graph.errors import InputError
 from graph.progress import Progress, progress_bar
 
@@ -199,14 +200,6 @@ def writer_lock(where: Path, wait: float = 0.0) -> Iterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _activate(where: Path, generation: Path) -> None:
     """Point ``kzgraph-active`` at ``generation`` in one atomic rename."""
     link = where / f".{ACTIVE}.{os.getpid()}.tmp"
@@ -214,7 +207,7 @@ def _activate(where: Path, generation: Path) -> None:
         link.unlink()
     os.symlink(generation.name, link)
     os.replace(link, where / ACTIVE)
-    _fsync_dir(where)
+    fsync_dir(where)
 
 
 def _prune(where: Path, keep: Iterable[Path]) -> None:
@@ -384,7 +377,7 @@ def load(
             handle.write(json.dumps(record, indent=1, sort_keys=True) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
-        _fsync_dir(generation)
+        fsync_dir(generation)
         _activate(where, generation)
         keep = [generation] + ([current] if has_current and current != where else [])
         _prune(where, keep)
