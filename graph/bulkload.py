@@ -34,6 +34,7 @@ import re
 import shutil
 import time
 import uuid
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,6 +110,8 @@ class Source:
         try:
             with opener(self.path, "rb") as handle:
                 yield handle
+        except (EOFError, zlib.error) as exc:  # raised by gzip while the parser reads
+            raise InputError(f"truncated or corrupt gzip file ({exc})", self.path) from None
         except OSError as exc:
             raise InputError(f"cannot read: {exc.strerror or exc}", self.path) from None
 
@@ -295,6 +298,11 @@ def _quads(
 
 
 def _load_source(store: ox.Store, source: Source, union: bool, progress: Progress) -> int:
+    if source.format == ox.RdfFormat.RDF_XML:  # Oxigraph expands nested entities unbounded
+        from graph.rdfxml import MAX_PROLOG, check_entities
+
+        with source.open() as raw:
+            check_entities(raw.read(MAX_PROLOG), source.path or source.name)
     salt = "b" + uuid.uuid4().hex[:12] + "_"
     read = 0
     passes = [False, True] if union else [False]

@@ -7,7 +7,7 @@ import os
 import sys
 from typing import Any
 
-from graph.commands import add_input_options, add_subcommand
+from graph.commands import add_input_options, add_subcommand, check_url
 
 NAME = "publish"
 PASSWORD_VARIABLE = "KZGRAPH_ENDPOINT_PASSWORD"
@@ -51,6 +51,9 @@ def run(args: argparse.Namespace) -> int:
     from graph.sandbox import check_query
     from graph.stores import EndpointStore, publish
 
+    check_url(args.endpoint, "--endpoint")
+    if args.graph_store:
+        check_url(args.graph_store, "--graph-store")
     dataset = load_graph(args.ontology, args.data)
     report = publish(
         dataset,
