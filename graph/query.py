@@ -24,6 +24,7 @@ from rdflib.term import Node
 
 from graph.errors import InputError
 from graph.namespaces import PREFIXES
+from graph.terminal import printable
 
 Form = TypingLiteral["SELECT", "ASK", "CONSTRUCT", "DESCRIBE"]
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -315,7 +316,7 @@ def display(term: Node | None, prefixes: Mapping[str, str] = PREFIXES) -> str:
     if isinstance(term, BNode):
         return f"_:{term}"
     if isinstance(term, Literal):
-        text = str(term).replace("\n", "\\n").replace("\t", "\\t")
+        text = printable(str(term))  # escapes, never raw control characters (issue 17)
         return f"{text}@{term.language}" if term.language else text
     return str(term)
 
