@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import http.server
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from graph.cli import main
 from graph.stores import STAGING_PREFIX
 
 from .conftest import MINI
-from .sparql_servers import free_port, oxigraph_server
+from .sparql_servers import oxigraph_server, running
 
 pytestmark = pytest.mark.server
 
@@ -40,7 +39,7 @@ class FailingProxy(http.server.ThreadingHTTPServer):
         self.fail_put = 0
         self.fail_switch = False
         self.puts = 0
-        super().__init__(("127.0.0.1", free_port()), _Forward)
+        super().__init__(("127.0.0.1", 0), _Forward)
 
     @property
     def url(self) -> str:
@@ -91,13 +90,8 @@ def oxigraph(tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def proxy(oxigraph: str) -> Iterator[FailingProxy]:
     server = FailingProxy(oxigraph)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with running(server):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def project(root: Path, label: str) -> list[str]:
