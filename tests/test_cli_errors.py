@@ -312,3 +312,25 @@ def test_emit_escapes_only_when_stdout_is_a_terminal(monkeypatch, capsysbinary):
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     emit("raw\x1b[0m\r\n", "-")
     assert capsysbinary.readouterr().out == b"raw\\x1b[0m\r\n"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["central"],
+        ["timeline"],
+        ["paths", "kzr:jane-example", "kzr:decree-2021"],
+        ["stats"],
+        ["query", "SELECT ?l WHERE { ?s rdfs:label ?l }"],
+    ],
+)
+def test_analysis_outputs_escape_terminal_sequences_from_labels(capsys, mini, command):
+    """Bug: labels holding ESC sequences reached the terminal raw through every text output."""
+    data = mini / "data" / "mini.trig"
+    text = data.read_text(encoding="utf-8")
+    data.write_text(text.replace('"Jane Example"@en', '"Jane\\u001b[31mExample\\u0007"@en'))
+    code, out, _err = run(capsys, *command, *inputs(mini))
+    assert code == 0
+    assert "\x1b" not in out and "\x07" not in out
+    if command[0] != "stats":
+        assert "Jane\\x1b[31mExample\\x07" in out

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from graph.commands import add_input_options, add_subcommand
+from graph.terminal import printable
 
 NAME = "build"
 
@@ -52,6 +53,6 @@ def run(args: argparse.Namespace) -> int:
     if result.inferred:
         print(f"Inferred {result.inferred} triples into kzg:inferred ({args.infer}).")
     print()
-    print(format_table(result.summary, sections=2), end="")
+    print(printable(format_table(result.summary, sections=2), newlines=True), end="")
     print(f"Counts by class and predicate: {result.out_dir / 'summary.md'}")
     return 0
