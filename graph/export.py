@@ -90,7 +90,8 @@ def ntriples_lines(triples: Iterable[tuple[Node, Node, Node]]) -> bytes:
 
 
 def write_nquads(ds: Dataset, prefixes: Mapping[str, str]) -> bytes:
-    return _sorted_statements(_nq_row((s, p, o), g) for s, p, o, g in quads(ds))
+    rows = (_nq_row((s, p, o), g) for s, p, o, g in quads(ds))  # type: ignore[no-untyped-call]
+    return _sorted_statements(rows)
 
 
 def write_ntriples(ds: Dataset, prefixes: Mapping[str, str]) -> bytes:
