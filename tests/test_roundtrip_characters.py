@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from rdflib import XSD, BNode, Dataset, Graph, Literal, URIRef
+from rdflib import BNode, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF
 
 from graph.build import build
@@ -28,6 +28,8 @@ from graph.load import add_quad, new_dataset, quads
 from .conftest import MINI
 
 JENA = Path("/work/shared/tools/jena.sh")
+#: A plain Namespace: pytest probes module globals, and rdflib's closed XSD warns on that.
+XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
 EX = "http://example.org/w3c/"
 
 #: The report's characters: each splits a line for str.splitlines().
