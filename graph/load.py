@@ -102,7 +102,7 @@ def load_graph(
     for path in ontology_files(ont_dir):
         part = Graph()
         parse_file(part, path, "turtle")
-        _raise_first(path, term_problems(path, part))
+        _raise_first(path, term_problems(path, part, part.namespace_manager.namespaces()))
         ontology += part
     for s, p, o in _canonical_triples(ontology):
         add_quad(ds, (s, p, o, ONTOLOGY_GRAPH))
@@ -210,7 +210,11 @@ def _code_line(text: str, code: list[bool], pattern: str, flags: int = 0) -> int
     return None
 
 
-def term_problems(path: Path, triples: Iterable[tuple[Node, ...]]) -> list[_Problem]:
+def term_problems(
+    path: Path,
+    triples: Iterable[tuple[Node, ...]],
+    namespaces: Iterable[tuple[str, URIRef]] = (),
+) -> list[_Problem]:
     """Terms a store cannot take, as Oxigraph (the engine) reads them, each with its line.
 
     rdflib accepts ``<a b>`` (and only warns), resolves a relative IRI such as ``<foo>``
@@ -220,8 +224,9 @@ def term_problems(path: Path, triples: Iterable[tuple[Node, ...]]) -> list[_Prob
     """
     import pyoxigraph as ox
 
-    text = path.read_text(encoding="utf-8", errors="replace")
-    code = _scan(text)[1]
+    locator = _Locator(path.read_text(encoding="utf-8", errors="replace"))
+    locator.bind(namespaces)  # the file's prefixes: an IRI written as prefix:name is found too
+    text, code = locator.text, locator.code
     base = path.absolute().as_uri()
     problems: list[_Problem] = []
     seen: set[Node] = set()
@@ -240,6 +245,8 @@ def term_problems(path: Path, triples: Iterable[tuple[Node, ...]]) -> list[_Prob
             if problem is None:
                 continue
             line, shown = _iri_in_text(text, code, iri, base)
+            if line is None:
+                line, shown = locator.find(URIRef(iri)), locator.short(URIRef(iri))
             problems.append(_problem(line, f"{problem}: {shown}"))
         if isinstance(term, Literal) and term.language:
             try:
@@ -367,7 +374,8 @@ def _data_quads(path: Path) -> list[Quad]:
             line = locator.find_blank(s if isinstance(s, BNode) else o, found)
             message = f"{BLANK_NODE_MESSAGE}: {locator.triple(s, p, o)}"
             problems.append(_problem(line, message, isinstance(s, BNode)))
-    problems.extend(term_problems(path, ((s, p, o, g) for s, p, o, g in found)))
+    declared = [(prefix, URIRef(ns)) for prefix, ns in locator.prefixes]
+    problems.extend(term_problems(path, found, declared))
     _raise_first(path, problems)
     return found
 
