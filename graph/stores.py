@@ -583,13 +583,15 @@ def publish(
             failed = put({"default": ""} if name is None else {"graph": name}, body)
             if failed is None:
                 continue
+            failure = f"graph store {graph_store} answered {failed} for {label(name)}"
+            if i == 0:
+                raise StoreUnavailable(f"{failure}; nothing was replaced, the remote is as before")
             done = [label(n) for n, _b in bodies[:i]]
             old = [label(n) for n, _b in bodies[i:]]
             raise StoreUnavailable(
-                f"graph store {graph_store} answered {failed} for {label(name)}; the remote is now"
-                f" MIXED: {len(done)} graph(s) replaced ({_few(done)}), {len(old)} still old"
-                f" ({_few(old)}); run kzgraph publish again to finish, or give --update URL so"
-                " that publish switches every graph in at once"
+                f"{failure}; the remote is now MIXED: {len(done)} graph(s) replaced"
+                f" ({_few(done)}), {len(old)} still old ({_few(old)}); run kzgraph publish again"
+                " to finish, or give --update URL so that publish switches every graph in at once"
             )
     return PublishReport(len(names), total, graph_store)
 

@@ -196,3 +196,16 @@ def test_an_update_endpoint_that_refuses_changes_nothing(oxigraph, tmp_path, cap
     err = capsys.readouterr().err
     assert "refused a no-op update" in err and "the remote is unchanged" in err
     assert remote_content(oxigraph) == before
+
+
+def test_without_staging_a_failure_on_the_first_put_says_nothing_changed(
+    oxigraph, proxy, tmp_path, capsys
+):
+    inputs = project(tmp_path, "Jane Example")
+    before = remote_content(oxigraph)
+    proxy.fail_put = 1
+    assert main(publish_args(oxigraph, proxy.url, None, inputs)) == 1
+    err = capsys.readouterr().err
+    assert "answered 500: injected failure for <" in err
+    assert "nothing was replaced, the remote is as before" in err
+    assert remote_content(oxigraph) == before
