@@ -212,3 +212,20 @@ def test_jena_riot_validates_every_output(tmp_path):
     known = re.compile(r"WARN .*(Unicode replacement character U\+FFFD|Not a ucschar: 0xD[89A-F])")
     report = (run.stdout + run.stderr).splitlines()
     assert report and all(known.search(line) for line in report), "\n".join(report)
+
+
+def test_the_oxigraph_store_loads_a_label_with_a_line_separator(tmp_path, capsys):
+    """Bug: the store refused the curated N-Quads (cut at U+2028), naming neither file nor line."""
+    from graph.cli import main
+
+    project = tmp_path / "project"
+    shutil.copytree(MINI, project)
+    data = project / "data" / "mini.trig"
+    text = data.read_text(encoding="utf-8")
+    data.write_text(text.replace('"Jane Example"@en', '"Jane\u2028Example"@en'), "utf-8")
+    inputs = ["--ontology", str(project / "ontology"), "--data", str(project / "data")]
+    store = ["--store", "oxigraph", "--location", str(tmp_path / "store")]
+    query = 'SELECT ?s WHERE { ?s rdfs:label "Jane\\u2028Example"@en }'
+    code = main(["query", "--format", "csv", query, *store, *inputs])
+    out = capsys.readouterr().out
+    assert code == 0 and out.split() == ["s", "https://w3id.org/kzgraph/id/jane-example"]
