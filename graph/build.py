@@ -56,6 +56,18 @@ MARKER_TEXT = (
 
 #: The RDF outputs: file name -> export format.
 RDF_OUTPUTS = {f"kzgraph.{fmt.extension}": name for name, fmt in FORMATS.items()}
+#: What builds wrote before the marker existed: a directory holding only these (and at least
+#: kzgraph.nq and validation.txt) is an earlier build's output, replaced like a marked one.
+UNMARKED_OUTPUTS = frozenset(RDF_OUTPUTS) | {
+    "context.jsonld",
+    "prefixes.json",
+    "summary.json",
+    "summary.md",
+    "validation.txt",
+    "shapes.ttl",
+    "void.ttl",
+    "view.html",
+}
 
 
 @dataclass(frozen=True)
@@ -187,6 +199,12 @@ def _check_replaceable(target: Path) -> None:
         raise InputError("exists and is not a directory; refusing to replace it", target)
     if (target / MARKER).is_file() or not any(target.iterdir()):
         return
+    entries = list(target.iterdir())
+    names = {p.name for p in entries}
+    if {"kzgraph.nq", "validation.txt"} <= names <= UNMARKED_OUTPUTS and all(
+        p.is_file() and not p.is_symlink() for p in entries
+    ):
+        return  # written by a kzgraph build from before the marker
     raise InputError(
         f"not empty and not written by kzgraph build (no {MARKER} file); refusing to replace"
         " it: give a new or empty directory",

@@ -192,3 +192,21 @@ def test_a_build_killed_at_the_swap_leaves_the_last_good_output(tmp_path, capsys
     assert "broken.trig" in capsys.readouterr().err
     assert snapshot(dist) == (second if point == "after-exchange" else first)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dist", "project", "reference"]
+
+
+def test_an_unmarked_output_of_an_earlier_kzgraph_is_replaced_but_not_with_user_files(
+    tmp_path, capsys
+):
+    """Outputs built before the marker existed are recognised by their file names alone."""
+    ontology, data = mini_project(tmp_path)
+    dist = tmp_path / "dist"
+    build(dist, ontology_dir=ontology, data_dir=data)
+    (dist / MARKER).unlink()
+    build(dist, ontology_dir=ontology, data_dir=data)
+    assert (dist / MARKER).is_file()
+
+    (dist / MARKER).unlink()
+    (dist / "my-notes.txt").write_text("mine")
+    assert main(build_args(dist, ontology, data)) == 2
+    assert "refusing to replace" in capsys.readouterr().err
+    assert (dist / "my-notes.txt").read_text() == "mine"
