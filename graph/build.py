@@ -58,16 +58,11 @@ MARKER_TEXT = (
 RDF_OUTPUTS = {f"kzgraph.{fmt.extension}": name for name, fmt in FORMATS.items()}
 #: What builds wrote before the marker existed: a directory holding only these (and at least
 #: kzgraph.nq and validation.txt) is an earlier build's output, replaced like a marked one.
-UNMARKED_OUTPUTS = frozenset(RDF_OUTPUTS) | {
-    "context.jsonld",
-    "prefixes.json",
-    "summary.json",
-    "summary.md",
-    "validation.txt",
-    "shapes.ttl",
-    "void.ttl",
-    "view.html",
-}
+UNMARKED_OUTPUTS = frozenset(
+    [*RDF_OUTPUTS, "context.jsonld", "prefixes.json", "shapes.ttl", "validation.txt"]
+    + [f"summary.{ext}" for ext in ("json", "md")]
+    + ["void.ttl", "view.html"]  # the default ARTIFACT_WRITERS' files
+)
 
 
 @dataclass(frozen=True)
