@@ -11,9 +11,11 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from graph import __version__
 from graph.errors import KzGraphError, ValidationFailed
+from graph.terminal import printable
 
 #: One line per subcommand: (name, module exposing add_parser/run, one-line summary).
 COMMANDS: list[tuple[str, str, str]] = [
@@ -46,10 +48,19 @@ COMMANDS: list[tuple[str, str, str]] = [
 ]
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error told in one line (the usage itself is a --help away)."""
+
+    def error(self, message: str) -> NoReturn:
+        from graph.terminal import printable
+
+        self.exit(2, f"{self.prog}: error: {printable(message)} (see {self.prog} --help)\n")
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser; with ``command``, only that subcommand (its module imported), else every
     subcommand listed by its summary."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="kzgraph",
         description="kzgraph: an open RDF knowledge graph with sourced facts.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -98,17 +109,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     except ValidationFailed as exc:
         if exc.report_text:
-            sys.stderr.write(exc.report_text)
-        print(f"kzgraph: {exc}", file=sys.stderr)
+            sys.stderr.write(printable(exc.report_text, newlines=True))
+        print(f"kzgraph: {printable(str(exc))}", file=sys.stderr)
         return exc.exit_code
-    except KzGraphError as exc:
-        print(f"kzgraph: {exc}", file=sys.stderr)
+    except KzGraphError as exc:  # messages quote user data: one line, nothing a terminal obeys
+        print(f"kzgraph: {printable(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except BrokenPipeError:
         return 0
     except OSError as exc:  # e.g. an output directory that cannot be written
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"kzgraph: {where}{exc.strerror or exc}", file=sys.stderr)
+        print(f"kzgraph: {printable(where + str(exc.strerror or exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -3,8 +3,13 @@
 Formats sit behind one small interface (:data:`FORMATS`: name -> :class:`Format`), as rdflib's
 plugin registry does. ``nquads``, ``trig`` and ``jsonld`` keep every named graph; ``turtle`` and
 ``ntriples`` write the merged union. Ordering is made canonical where rdflib's is not:
-N-Triples/N-Quads lines are sorted; TriG graphs are written in sorted order (rdflib iterates its
-contexts from a set, whose order changes with ``PYTHONHASHSEED``); JSON-LD arrays are sorted.
+N-Triples/N-Quads statements are written one per line and sorted; TriG graphs are written in
+sorted order (rdflib iterates its contexts from a set, whose order changes with
+``PYTHONHASHSEED``); JSON-LD arrays are sorted.
+
+N-Triples and N-Quads escape every control character, U+0085, U+2028 and U+2029 as ``\\uXXXX``
+(canonical N-Triples' rule, widened): each statement is then one line for every line-based tool,
+whatever the literals hold.
 """
 
 from __future__ import annotations
@@ -12,18 +17,20 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from rdflib import Dataset, Graph
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import NamespaceManager
+from rdflib.plugins.serializers.nquads import _nq_row
+from rdflib.plugins.serializers.nt import _nt_row
 from rdflib.plugins.serializers.trig import TrigSerializer
 from rdflib.plugins.serializers.turtle import TurtleSerializer
+from rdflib.term import Node
 
+from graph.atomic import write_file
 from graph.errors import InputError
 from graph.load import add_quad, new_dataset, quads
 from graph.namespaces import prefixes_for
@@ -59,17 +66,36 @@ def _rebound(ds: Dataset, prefixes: Mapping[str, str]) -> Dataset:
     return copy
 
 
-def _sorted_lines(text: str) -> bytes:
-    lines = sorted({line for line in text.splitlines() if line.strip()})
-    return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
+#: Characters a line-based reader may split on or a terminal may obey, as N-Triples UCHARs
+#: (``\\t``, ``\\n``, ``\\r``, ``"`` and ``\\`` are escaped by rdflib already).
+_LINE_SAFE = {
+    c: f"\\u{c:04X}"
+    for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, 0x85, 0x2028, 0x2029]
+}
+
+
+def _sorted_statements(rows: Iterable[str]) -> bytes:
+    """One line per statement (rdflib's writer for a single statement), sorted, no duplicates.
+
+    Sorting the statements themselves, never lines split out of a serialised text: a literal
+    may hold characters that ``str.splitlines`` takes for line ends (U+2028, U+0085, \\v, ...).
+    """
+    lines = sorted({row.translate(_LINE_SAFE) for row in rows})
+    return "".join(lines).encode("utf-8")
+
+
+def ntriples_lines(triples: Iterable[tuple[Node, Node, Node]]) -> bytes:
+    """Sorted N-Triples for ``triples`` (deterministic bodies, one statement per line)."""
+    return _sorted_statements(_nt_row(triple) for triple in triples)
 
 
 def write_nquads(ds: Dataset, prefixes: Mapping[str, str]) -> bytes:
-    return _sorted_lines(_rebound(ds, prefixes).serialize(format="nquads"))
+    rows = (_nq_row((s, p, o), g) for s, p, o, g in quads(ds))  # type: ignore[no-untyped-call]
+    return _sorted_statements(rows)
 
 
 def write_ntriples(ds: Dataset, prefixes: Mapping[str, str]) -> bytes:
-    return _sorted_lines(_merged(ds, prefixes).serialize(format="nt"))
+    return ntriples_lines(_merged(ds, prefixes))
 
 
 def write_turtle(ds: Dataset, prefixes: Mapping[str, str]) -> bytes:
@@ -165,14 +191,5 @@ def export(
 
 
 def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary sibling and a rename: never half a file."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``data`` to ``path``: never half a file (see :func:`graph.atomic.write_file`)."""
+    write_file(path, data)

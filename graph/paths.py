@@ -175,9 +175,32 @@ def ontology_files(ontology_dir: Path) -> list[Path]:
 
 
 def input_files(ontology_dir: Path, data_dir: Path) -> list[Path]:
-    """Every file the loader reads: the ontology's Turtle, then ``data/*.trig`` and ``*.ttl``."""
-    return (
+    """Every file the loader reads: the ontology's Turtle, then ``data/*.trig`` and ``*.ttl``.
+
+    Raises:
+        InputError: one of them is not a regular file (reading a FIFO would hang).
+    """
+    files = (
         ontology_files(ontology_dir)
         + sorted(data_dir.glob("*.trig"))
         + sorted(data_dir.glob("*.ttl"))
     )
+    for path in files:
+        require_regular_file(path)
+    return files
+
+
+def require_regular_file(path: Path) -> None:
+    """Refuse a FIFO, device or socket named like an input: reading one would hang or never end."""
+    import stat
+
+    from graph.errors import InputError
+
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        raise InputError(f"cannot read file: {exc.strerror or exc}", path) from None
+    if not stat.S_ISREG(mode):
+        raise InputError(
+            "not a regular file (a FIFO, device or socket?); refusing to read it", path
+        )

@@ -25,6 +25,7 @@ import pyoxigraph as ox
 
 from graph.errors import InputError
 from graph.prefixes import PREFIXES
+from graph.terminal import printable
 
 if TYPE_CHECKING:
     from rdflib import Dataset, Graph
@@ -420,7 +421,12 @@ def shorten(iri: str, prefixes: Mapping[str, str] = PREFIXES) -> str:
 
 def display(term: Any, prefixes: Mapping[str, str] = PREFIXES) -> str:
     """A term (Oxigraph's or rdflib's) as a table cell: prefixed names, literal text with its
-    language tag."""
+    language tag; control characters and bidi overrides shown as escapes, never raw
+    (:func:`graph.terminal.printable`)."""
+    return printable(_cell(term, prefixes))
+
+
+def _cell(term: Any, prefixes: Mapping[str, str]) -> str:
     if term is None:
         return ""
     if isinstance(term, ox.NamedNode):
@@ -428,10 +434,10 @@ def display(term: Any, prefixes: Mapping[str, str] = PREFIXES) -> str:
     if isinstance(term, ox.BlankNode):
         return f"_:{term.value}"
     if isinstance(term, ox.Literal):
-        text = term.value.replace("\n", "\\n").replace("\t", "\\t")
-        return f"{text}@{term.language}" if term.language else text
+        return f"{term.value}@{term.language}" if term.language else term.value
     if isinstance(term, ox.Triple):
-        return f"<< {display(term.subject)} {display(term.predicate)} {display(term.object)} >>"
+        parts = (term.subject, term.predicate, term.object)
+        return "<< " + " ".join(_cell(t, prefixes) for t in parts) + " >>"
     from rdflib import BNode, Literal, URIRef
 
     if isinstance(term, URIRef):
@@ -439,8 +445,7 @@ def display(term: Any, prefixes: Mapping[str, str] = PREFIXES) -> str:
     if isinstance(term, BNode):
         return f"_:{term}"
     if isinstance(term, Literal):
-        text = str(term).replace("\n", "\\n").replace("\t", "\\t")
-        return f"{text}@{term.language}" if term.language else text
+        return f"{term}@{term.language}" if term.language else str(term)
     return str(term)
 
 

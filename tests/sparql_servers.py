@@ -144,6 +144,18 @@ def kzgraph_server(*args: str, env: dict[str, str] | None = None) -> Iterator[st
         stop(process)
 
 
+@contextlib.contextmanager
+def running(server: http.server.HTTPServer) -> Iterator[None]:
+    """Serve ``server`` from a daemon thread until the block ends, then shut it and close it."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 class CountingServer:
     """A loopback HTTP server that answers 200 to everything and counts every request."""
 

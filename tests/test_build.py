@@ -12,7 +12,7 @@ import pytest
 from rdflib import Dataset, Graph
 from rdflib.compare import isomorphic
 
-from graph.build import ARTIFACT_WRITERS, build
+from graph.build import ARTIFACT_WRITERS, MARKER, build
 from graph.export import jsonld_context
 from graph.load import INFERRED_GRAPH, load_graph, named_graphs, quads
 from graph.namespaces import PREFIXES
@@ -45,7 +45,7 @@ def merged(ds: Dataset) -> Graph:
 def test_build_writes_every_output(built):
     # Feature artifact writers (VoID, the network view) add their own files beside these.
     assert set(built.files) >= EXPECTED_FILES
-    assert {p.name for p in built.out_dir.iterdir()} == set(built.files)
+    assert {p.name for p in built.out_dir.iterdir()} == set(built.files) | {MARKER}
 
 
 @pytest.mark.parametrize(
@@ -196,6 +196,7 @@ def test_failing_writer_leaves_previous_dist_untouched(tmp_path):
 def test_rebuild_replaces_old_dist_whole(tmp_path):
     dist = tmp_path / "dist"
     dist.mkdir()
+    (dist / MARKER).write_text("an earlier build")
     (dist / "stale.txt").write_text("old")
     build(dist, ontology_dir=MINI / "ontology", data_dir=MINI / "data")
     assert not (dist / "stale.txt").exists()

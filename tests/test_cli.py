@@ -8,6 +8,7 @@ import shutil
 import pytest
 
 from graph import __version__
+from graph.build import MARKER
 from graph.cli import COMMANDS, main
 
 from .conftest import FIXTURES, MINI, REPO
@@ -118,7 +119,7 @@ def test_export_dash_means_stdout(capsys):
 def test_build_prints_where_and_summary(capsys, tmp_path):
     code, out, _err = run(capsys, "build", "-o", str(tmp_path / "dist"), *MINI_INPUTS)
     assert code == 0
-    written = sorted(p.name for p in (tmp_path / "dist").iterdir())
+    written = sorted(p.name for p in (tmp_path / "dist").iterdir() if p.name != MARKER)
     assert f"Wrote {len(written)} files to {tmp_path / 'dist'}/:" in out
     assert all(f"  {name}" in out for name in written)
     assert "Named graphs by kind" in out

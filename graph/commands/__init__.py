@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from typing import Any
 
 from graph.errors import InputError
+from graph.terminal import printable
 
 
 def add_subcommand(
@@ -57,11 +59,56 @@ def add_output_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def positive_seconds(text: str) -> float:
+    """An argparse type: a finite number of seconds greater than zero (not nan, inf or -1)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number of seconds above 0")
+    return value
+
+
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port, 1 to 65535."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port number (1 to 65535)")
+    return value
+
+
+def check_url(url: str, option: str) -> str:
+    """``url`` when it is an absolute http(s) URL with a host; else a one-line InputError."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a port out of range or not a number
+    except ValueError as exc:
+        raise InputError(f"{option} {printable(url)!r} is not a valid URL ({exc})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
+        raise InputError(
+            f"{option} {printable(url)!r} is not an http:// or https:// URL"
+            " (e.g. http://127.0.0.1:7878/query)"
+        )
+    return url
+
+
 def emit(data: bytes | str, output: str | None) -> None:
-    """Write to stdout (``-``/None) or atomically to a file."""
+    """Write to stdout (``-``/None) or to a file (see :func:`graph.atomic.write_file`).
+
+    On a terminal, control characters are shown as escapes, never obeyed (data written by others
+    may hold terminal escape sequences); into a pipe or a file the bytes go unchanged.
+    """
     raw = data.encode("utf-8") if isinstance(data, str) else data
     if output in (None, "-"):
         sys.stdout.flush()
+        if sys.stdout.isatty():
+            raw = printable(raw.decode("utf-8", "replace"), newlines=True).encode("utf-8")
         sys.stdout.buffer.write(raw)
         sys.stdout.buffer.flush()
         return

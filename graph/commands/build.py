@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from graph.commands import add_input_options, add_subcommand
+from graph.terminal import printable
 
 NAME = "build"
 
@@ -18,11 +19,17 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "Load ontology/ and data/, validate them (SHACL shapes and quality checks), optionally\n"
         "add entailed triples in kzg:inferred, and write N-Quads, TriG, Turtle, N-Triples,\n"
         "JSON-LD, the summary and the validation report. The output directory is replaced\n"
-        "atomically: if anything fails, the previous one is left untouched.",
+        "atomically: if anything fails (or the build is killed), the previous one is left\n"
+        "whole. It must be new, empty, or an earlier build's output (marked by a .kzgraph-build\n"
+        "file): any other directory is refused, never overwritten.",
         "kzgraph build -o dist --infer rdfs",
     )
     parser.add_argument(
-        "-o", "--out", metavar="DIR", default="dist", help="output directory (default: dist)"
+        "-o",
+        "--out",
+        metavar="DIR",
+        default="dist",
+        help="output directory: new, empty or an earlier build's (default: dist)",
     )
     parser.add_argument(
         "--infer",
@@ -52,6 +59,6 @@ def run(args: argparse.Namespace) -> int:
     if result.inferred:
         print(f"Inferred {result.inferred} triples into kzg:inferred ({args.infer}).")
     print()
-    print(format_table(result.summary, sections=2), end="")
+    print(printable(format_table(result.summary, sections=2), newlines=True), end="")
     print(f"Counts by class and predicate: {result.out_dir / 'summary.md'}")
     return 0

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from graph.commands import add_input_options, add_subcommand
+from graph.terminal import printable
 
 NAME = "locate"
 
@@ -88,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"file:       {found.path}")
     print(f"paragraph:  {found.paragraph}")
     print(f"offsets:    {found.start}..{found.end} (start inclusive, end exclusive)")
-    print(f"quote:      {found.quote}")
+    print(f"quote:      {printable(found.quote)}")
     print()
     print(
         provenance_block(

@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from graph.commands import add_input_options, add_subcommand, emit
+from graph.terminal import printable
 
 NAME = "paths"
 
@@ -74,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     elif found:
         text = format_paths(graph, found, sources=not args.no_sources, more=more)
         text += _links_section(ds, graph, args.source, args.target, sources=not args.no_sources)
-        emit(text, args.output)
+        emit(printable(text, newlines=True), args.output)
     if more:
         print(
             f"kzgraph: showing {args.limit} of more than {args.limit} shortest paths (--limit)",
@@ -83,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     if not found:
         a, b = resolve(graph, args.source), resolve(graph, args.target)
         within = f" of at most {args.max_length} steps" if args.max_length else ""
-        print(f"No path{within} between {describe(graph, a)} and {describe(graph, b)}.")
+        print(printable(f"No path{within} between {describe(graph, a)} and {describe(graph, b)}."))
         return 1
     return 0
 

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from graph.commands import add_input_options, add_subcommand
+from graph.terminal import printable
 
 NAME = "validate"
 
@@ -38,5 +39,5 @@ def run(args: argparse.Namespace) -> int:
     ds = load_graph(ontology, args.data)
     sources = source_dirs(args.data, args.seeds)
     result = validate(ds, args.shapes or ontology / "shapes.ttl", ontology / "checks", sources)
-    print(result.report_text, end="")
+    print(printable(result.report_text, newlines=True), end="")
     return 0 if result.conforms else 1
