@@ -98,28 +98,46 @@ def write_ntriples(ds: Dataset, prefixes: Mapping[str, str]) -> bytes:
     return ntriples_lines(_merged(ds, prefixes))
 
 
+def _oxigraph_quads(ds: Dataset, merged: bool) -> list[Any]:
+    """The quads of the named graphs as Oxigraph quads, sorted (the merge of their triples,
+    each once, in the default graph when ``merged``): a canonical order for Oxigraph's
+    writers, which group what is adjacent."""
+    import pyoxigraph as ox
+
+    from graph.stores import RdflibToOxigraph
+
+    convert = RdflibToOxigraph()
+    if merged:
+        triples = {(s, p, o) for s, p, o, _g in quads(ds)}
+        found = [ox.Quad(convert(s), convert(p), convert(o)) for s, p, o in triples]
+    else:
+        found = [
+            ox.Quad(convert(s), convert(p), convert(o), convert(g)) for s, p, o, g in quads(ds)
+        ]
+    return sorted(
+        found, key=lambda q: (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object))
+    )
+
+
+def _oxigraph_text(ds: Dataset, prefixes: Mapping[str, str], trig: bool) -> bytes:
+    import pyoxigraph as ox
+
+    data = ox.serialize(
+        _oxigraph_quads(ds, merged=not trig),
+        format=ox.RdfFormat.TRIG if trig else ox.RdfFormat.TURTLE,
+        prefixes=dict(sorted(prefixes.items())),
+    )
+    return data or b""
+
+
 def write_turtle(ds: Dataset, prefixes: Mapping[str, str]) -> bytes:
-    stream = io.BytesIO()
-    TurtleSerializer(_merged(ds, prefixes)).serialize(stream, encoding="utf-8")
-    return stream.getvalue()
-
-
-class _SortedTrigSerializer(TrigSerializer):
-    """rdflib's TriG serializer with the named graphs in sorted order, empty ones left out."""
-
-    def __init__(self, store: Dataset) -> None:
-        super().__init__(store)
-        self.contexts = sorted(
-            (c for c in self.contexts if c.identifier != DATASET_DEFAULT_GRAPH_ID and len(c)),
-            key=lambda c: str(c.identifier),
-        )
-        self.default_context = None
+    """The merge of the named graphs as Turtle, by Oxigraph's writer (subjects grouped)."""
+    return _oxigraph_text(ds, prefixes, trig=False)
 
 
 def write_trig(ds: Dataset, prefixes: Mapping[str, str]) -> bytes:
-    stream = io.BytesIO()
-    _SortedTrigSerializer(_rebound(ds, prefixes)).serialize(stream, encoding="utf-8")
-    return stream.getvalue()
+    """Every named graph as TriG, in sorted order, by Oxigraph's writer."""
+    return _oxigraph_text(ds, prefixes, trig=True)
 
 
 def jsonld_context(prefixes: Mapping[str, str] | None = None) -> dict[str, Any]:

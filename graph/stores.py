@@ -346,7 +346,7 @@ def _copy_into(store: ox.Store, dataset: Any) -> bool:
     from rdflib import Graph as RdflibGraph
     from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
-    convert = _RdflibToOxigraph()
+    convert = RdflibToOxigraph()
     quads: list[ox.Quad] = []
     if isinstance(dataset, RdflibDataset):
         union = bool(dataset.default_union)
@@ -366,7 +366,7 @@ def _copy_into(store: ox.Store, dataset: Any) -> bool:
     return union
 
 
-class _RdflibToOxigraph:
+class RdflibToOxigraph:
     """rdflib terms to Oxigraph terms, remembering the IRIs already made."""
 
     def __init__(self) -> None:

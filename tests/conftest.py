@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -52,3 +53,13 @@ def snapshot(directory: Path) -> dict[str, bytes]:
         for p in sorted(directory.rglob("*"))
         if p.is_file()
     }
+
+
+#: The first line every command that reads the inputs prints on stderr (issue 15).
+INPUTS_LINE = re.compile(r"kzgraph: reading (ontology/ and data/|the ontology) from ")
+
+
+def problem_lines(err: str) -> list[str]:
+    """stderr without the line that says which inputs were read: what a command complained of."""
+    return [line for line in err.splitlines() if not INPUTS_LINE.match(line)]
+

@@ -22,7 +22,7 @@ import pytest
 from graph.build import MARKER, build, recover
 from graph.cli import main
 
-from .conftest import MINI, REPO, snapshot
+from .conftest import MINI, REPO, problem_lines, snapshot
 
 
 def mini_project(root: Path, label: str = "Jane Example") -> tuple[Path, Path]:
@@ -53,7 +53,7 @@ def test_build_refuses_a_directory_it_did_not_write(tmp_path, capsys, name):
 
     err = capsys.readouterr().err
     assert code == 2
-    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert len(problem_lines(err)) == 1 and "Traceback" not in err
     assert "not written by kzgraph build" in err and "refusing to replace" in err
     assert str(victim.name) in err
     assert snapshot(victim) == before

@@ -23,7 +23,7 @@ from graph.errors import InputError
 from graph.load import parse_file
 from graph.terminal import printable
 
-from .conftest import FIXTURES, MINI, REPO
+from .conftest import FIXTURES, MINI, REPO, problem_lines
 
 MINI_INPUTS = ["--ontology", str(MINI / "ontology"), "--data", str(MINI / "data")]
 INVALID = FIXTURES / "invalid"
@@ -39,8 +39,8 @@ def one_line_error(capsys, *argv) -> str:
     """Run ``argv``; assert exit 2 and exactly one line on stderr, no traceback; return it."""
     code, _out, err = run(capsys, *argv)
     assert code == 2, err
-    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
-    return err.strip()
+    assert len(problem_lines(err)) == 1 and "Traceback" not in err, err
+    return problem_lines(err)[0].strip()
 
 
 @pytest.fixture

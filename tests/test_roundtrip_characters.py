@@ -225,7 +225,11 @@ def test_the_oxigraph_store_loads_a_label_with_a_line_separator(tmp_path, capsys
     data.write_text(text.replace('"Jane Example"@en', '"Jane\u2028Example"@en'), "utf-8")
     inputs = ["--ontology", str(project / "ontology"), "--data", str(project / "data")]
     store = ["--store", "oxigraph", "--location", str(tmp_path / "store")]
-    query = 'SELECT ?s WHERE { ?s rdfs:label "Jane\\u2028Example"@en }'
+    # the query guard refuses U+2028 in a query's text (parsers disagree on it), so the label is
+    # matched through its percent-encoding
+    query = (
+        'SELECT ?s WHERE { ?s rdfs:label ?l FILTER(ENCODE_FOR_URI(?l) = "Jane%E2%80%A8Example") }'
+    )
     code = main(["query", "--format", "csv", query, *store, *inputs])
     out = capsys.readouterr().out
     assert code == 0 and out.split() == ["s", "https://w3id.org/kzgraph/id/jane-example"]
