@@ -225,6 +225,7 @@ _PLAIN_IRI = re.compile(r"<[A-Za-z][A-Za-z0-9]*://")
 #: Operators and keywords that make a node of the query's tree, counted in the code between
 #: comments, strings and IRIs. A hyphen between letters is part of a name (kzr:igor-rogov).
 _OPERATOR = re.compile(r"(?i)&&|\|\||[-+*/|]|\b(?:union|optional|minus|filter|bind)\b")
+_PATH_OPERATOR = re.compile(r"(?<!\|)[/|](?!\|)")
 _NAME_HYPHEN = re.compile(r"(?<=[A-Za-z_:])-(?=[A-Za-z])")
 
 
@@ -247,7 +248,12 @@ def _expand_escapes(text: str) -> str:
 
 
 def _operators(code: str) -> int:
-    return len(_OPERATOR.findall(code)) - len(_NAME_HYPHEN.findall(code))
+    """Operators in ``code``; a path's / and | count twice (Oxigraph recurses deeper on them)."""
+    return (
+        len(_OPERATOR.findall(code))
+        + len(_PATH_OPERATOR.findall(code))
+        - len(_NAME_HYPHEN.findall(code))
+    )
 
 
 def _check_shape(text: str) -> None:
@@ -333,7 +339,7 @@ def prepare(text: str) -> str:
         name = _LINE_END_NAMES.get(line_end.group(), f"U+{ord(line_end.group()):04X}")
         raise QuerySyntaxError(
             f"bad SPARQL at {_where(text, line_end.start())}: {name} is not allowed in a query"
-            " (parsers disagree on whether it ends a line)"
+            " (some parsers and tools take it for a line end)"
         )
     _check_shape(text)
     return text
@@ -456,6 +462,11 @@ def check_query(text: str, policy: Policy = Policy()) -> CheckedQuery:
     quick = _read(run)
     if quick is not None:
         return CheckedQuery(text=run, form=quick[0], prefixes=quick[1])
+    return _check_parsed(run, policy)
+
+
+def _check_parsed(run: str, policy: Policy) -> CheckedQuery:
+    """The full check of a prepared query: rdflib's parse, and the policy on its algebra."""
     parsed = _translate(run, update=False)
     algebra = parsed.algebra
     form = _FORMS.get(algebra.name)

@@ -85,7 +85,8 @@ def _expected(listed: str) -> str:
     items = [item.strip() for item in re.split(r",\s*(?![^\[]*\])", listed.replace("\n", " "))]
     sentences = [item for item in items if " " in item and not item.startswith("[")]
     if sentences:  # a rule's own message, e.g. "The SELECT contains a variable that is unbound"
-        return sentences[0][0].lower() + sentences[0][1:]
+        first = sentences[0]
+        return first[0].lower() + first[1:] if first[1:2].islower() else first
     readable = [item for item in items if _READABLE.fullmatch(item)]
     if not readable or len(readable) > _SHOWN_EXPECTED:
         return ""
@@ -129,6 +130,11 @@ def query_syntax_error(exc: BaseException, text: str, update: bool = False) -> Q
         offset = _offset(text, line, column)
         if expected and not expected.startswith("expected "):
             return QuerySyntaxError(f"bad SPARQL at line {line}, column {column}: {expected}")
+        if offset >= len(text.rstrip()):  # every token read, the query as a whole refused
+            return QuerySyntaxError(
+                "bad SPARQL: the query breaks a rule of SPARQL as a whole, not at one token"
+                " (for example BIND or AS assigning a variable already in scope)"
+            )
         return _located(text, offset, f" ({expected})" if expected else "")
     location = getattr(exc, "loc", None)
     if isinstance(location, int):  # pyparsing
