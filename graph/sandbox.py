@@ -33,13 +33,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-from pyparsing import ParseBaseException
-from rdflib.plugins.sparql.parserutils import CompValue
-from rdflib.plugins.sparql.sparql import Query
-from rdflib.term import URIRef, Variable
 
 from graph.namespaces import BASE, PREFIXES
 from graph.query import (
@@ -54,6 +49,10 @@ from graph.query import (
 )
 from graph.stores import Store, StoreSpec, open_store
 from graph.syntax import PARSER_LOCK, query_syntax_error
+
+if TYPE_CHECKING:  # rdflib's SPARQL parser is imported only when a query needs it
+    from rdflib.plugins.sparql.parserutils import CompValue
+    from rdflib.plugins.sparql.sparql import Query
 
 _FORMS: dict[str, Form] = {
     "SelectQuery": "SELECT",
@@ -116,10 +115,14 @@ def _nodes(tree: Any) -> Iterator[Any]:
 
 def _walk(node: Any) -> Iterator[CompValue]:
     """Every CompValue in an rdflib algebra tree (patterns, expressions, sub-queries)."""
+    from rdflib.plugins.sparql.parserutils import CompValue
+
     return (item for item in _nodes(node) if isinstance(item, CompValue))
 
 
 def _check_services(tree: Any, policy: Policy) -> None:
+    from rdflib.term import Variable
+
     for node in _walk(tree):
         if node.name != "ServiceGraphPattern":  # SERVICE anywhere: sub-queries, EXISTS
             continue
@@ -138,6 +141,8 @@ _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
 def _check_absolute(tree: Any) -> None:
     """Refuse relative IRIs left unresolved (no BASE): engines disagree on what they mean."""
+    from rdflib.term import URIRef
+
     for item in _nodes(tree):
         if isinstance(item, URIRef) and not _SCHEME.match(item):
             raise QuerySyntaxError(f"bad SPARQL: relative IRI <{item}> and no BASE to resolve it")
@@ -152,6 +157,7 @@ def _check_graph_iri(iri: Any, clause: str, policy: Policy) -> None:
 
 
 def _translate(text: str, update: bool) -> Any:
+    from pyparsing import ParseBaseException
     from rdflib.plugins.sparql.algebra import translateQuery, translateUpdate
     from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 
