@@ -108,6 +108,13 @@ def _rdflib_error(text: str, update: bool) -> Any:
     return None
 
 
+def rdflib_location(text: str, update: bool = False) -> QuerySyntaxError | None:
+    """rdflib's reading of a text another parser refused: where and what, or None if rdflib
+    parses it (a remote endpoint's or Oxigraph's rule that rdflib does not check)."""
+    rdflib_exc = _rdflib_error(text, update)
+    return None if rdflib_exc is None else _located(text, rdflib_exc.loc)
+
+
 def query_syntax_error(exc: BaseException, text: str, update: bool = False) -> QuerySyntaxError:
     """One line for a parser's error on ``text``: Oxigraph's ``SyntaxError`` or pyparsing's.
 
@@ -122,9 +129,9 @@ def query_syntax_error(exc: BaseException, text: str, update: bool = False) -> Q
         update: ``text`` is a SPARQL Update rather than a query.
     """
     if isinstance(exc, SyntaxError) and (found := _OXIGRAPH.match(str(exc))):
-        rdflib_exc = _rdflib_error(text, update)
-        if rdflib_exc is not None:
-            return _located(text, rdflib_exc.loc)
+        located = rdflib_location(text, update)
+        if located is not None:
+            return located
         line, column, listed = int(found.group(1)), int(found.group(2)), found.group(3)
         expected = _expected(listed.removeprefix("expected one of ").removeprefix("expected "))
         offset = _offset(text, line, column)
