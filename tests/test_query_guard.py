@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from graph.query import QueryRefused, QuerySyntaxError, QueryTimeout, TooManyRows
 from graph.sandbox import Policy, WorkerPool, check_query, check_update
@@ -471,3 +473,15 @@ def test_the_largest_queries_the_guard_accepts_fit_a_small_stack():
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert len(done.stdout.splitlines()) == 13, done.stdout
+
+
+PIECES = [*"-+*/|&!=<>(){}[] ?x:ab\n'\"#", "union", "MINUS", "Bind", "kz:a-b", "||", "&&"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.lists(st.sampled_from(PIECES), max_size=30).map("".join))
+def test_the_quick_operator_count_never_undercounts(text):
+    """The shape check skips its exact count when a quick bound is under the cap."""
+    from graph.sandbox import _operators, _operators_at_most
+
+    assert _operators_at_most(text) >= _operators(text)
