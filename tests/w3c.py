@@ -428,6 +428,8 @@ def compare(expected: Answer, actual: Answer, query_text: str) -> str | None:
         return None
     if ordered and _match_rows(expected_rows, actual_rows, False, {}):
         return "same solutions in another order"
+    if Counter(map(_key, expected_rows)) == Counter(map(_key, actual_rows)):
+        return "same solutions but their blank nodes do not correspond one to one"
     return f"solutions differ: expected {len(expected_rows)}, got {len(actual_rows)}"
 
 
