@@ -359,6 +359,11 @@ def test_the_text_run_is_the_text_checked():
         ("SELECT * { ?s ?p ?o " + "MINUS { ?s ?p ?o } " * 600 + "}", "more than 1000"),
         ("SELECT * { ?s " + "/".join(["<urn:x:p>"] * 600) + " ?o }", "more than 1000"),
         ("SELECT * WHERE { ?s ?p '" + "x" * 200_001 + "' }", "at most 200,000"),
+        # under the cap, but deeper than rdflib's parser goes (the full check, for FROM)
+        (
+            "SELECT * FROM kzg:provenance { FILTER(" + "(" * 40 + "1" + ")" * 40 + ") }",
+            "nested too deeply for the query guard",
+        ),
     ],
 )
 def test_what_parsers_could_read_differently_or_crash_on_is_refused(text, message):
