@@ -230,6 +230,7 @@ _PLAIN_IRI = re.compile(r"<[A-Za-z][A-Za-z0-9]*://")
 #: Operators and keywords that make a node of the query's tree, counted in the code between
 #: comments, strings and IRIs. A hyphen between letters is part of a name (kzr:igor-rogov).
 _OPERATOR = re.compile(r"(?i)&&|\|\||[-+*/|]|\b(?:union|optional|minus|filter|bind)\b")
+_PATH_OPERATOR = re.compile(r"(?<!\|)[/|](?!\|)")
 _NAME_HYPHEN = re.compile(r"(?<=[A-Za-z_:])-(?=[A-Za-z])")
 
 
@@ -252,7 +253,23 @@ def _expand_escapes(text: str) -> str:
 
 
 def _operators(code: str) -> int:
-    return len(_OPERATOR.findall(code)) - len(_NAME_HYPHEN.findall(code))
+    """Operators in ``code``; a path's / and | count twice (Oxigraph recurses deeper on them)."""
+    return (
+        len(_OPERATOR.findall(code))
+        + len(_PATH_OPERATOR.findall(code))
+        - len(_NAME_HYPHEN.findall(code))
+    )
+
+
+def _operators_at_most(text: str) -> int:
+    """An upper bound of :func:`_operators` over the whole text, counted quickly."""
+    lowered = text.lower()
+    return (
+        sum(text.count(char) for char in "-+*/|&")
+        + text.count("/")
+        + text.count("|")
+        + sum(lowered.count(word) for word in ("union", "optional", "minus", "filter", "bind"))
+    )
 
 
 def _check_shape(text: str) -> None:
@@ -264,7 +281,9 @@ def _check_shape(text: str) -> None:
     or comment could make "code" differ; after one such, closing brackets no longer count.
     """
     opening = text.count("{") + text.count("(") + text.count("[")
-    if opening <= MAX_DEPTH and (len(text) <= MAX_NODES or opening + _operators(text) <= MAX_NODES):
+    if opening <= MAX_DEPTH and (
+        len(text) <= MAX_NODES or opening + _operators_at_most(text) <= MAX_NODES
+    ):
         return  # the usual query: fewer brackets, operators and keywords in all than the caps
     depth = deepest = nodes = 0
     closing_counts = True
@@ -338,7 +357,7 @@ def prepare(text: str) -> str:
         name = _LINE_END_NAMES.get(line_end.group(), f"U+{ord(line_end.group()):04X}")
         raise QuerySyntaxError(
             f"bad SPARQL at {_where(text, line_end.start())}: {name} is not allowed in a query"
-            " (parsers disagree on whether it ends a line)"
+            " (some parsers and tools take it for a line end)"
         )
     _check_shape(text)
     return text
@@ -461,6 +480,11 @@ def check_query(text: str, policy: Policy = Policy()) -> CheckedQuery:
     quick = _read(run)
     if quick is not None:
         return CheckedQuery(text=run, form=quick[0], prefixes=quick[1])
+    return _check_parsed(run, policy)
+
+
+def _check_parsed(run: str, policy: Policy) -> CheckedQuery:
+    """The full check of a prepared query: rdflib's parse, and the policy on its algebra."""
     parsed = _translate(run, update=False)
     algebra = parsed.algebra
     form = _FORMS.get(algebra.name)

@@ -526,7 +526,11 @@ class EndpointStore(Store):
             body: bytes = response.read()
             media = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
         except QueryBadFormed as exc:
-            raise QuerySyntaxError(f"the endpoint rejected the query: {_first_line(exc)}") from None
+            from graph.syntax import rdflib_location
+
+            raise rdflib_location(checked.text) or QuerySyntaxError(
+                f"the endpoint rejected the query: {_first_line(exc)}"
+            ) from None
         except SPARQLWrapperException as exc:
             raise StoreUnavailable(f"endpoint {self.endpoint}: {_first_line(exc)}") from None
         except OSError as exc:

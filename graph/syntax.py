@@ -85,7 +85,8 @@ def _expected(listed: str) -> str:
     items = [item.strip() for item in re.split(r",\s*(?![^\[]*\])", listed.replace("\n", " "))]
     sentences = [item for item in items if " " in item and not item.startswith("[")]
     if sentences:  # a rule's own message, e.g. "The SELECT contains a variable that is unbound"
-        return sentences[0][0].lower() + sentences[0][1:]
+        first = sentences[0]
+        return first[0].lower() + first[1:] if first[1:2].islower() else first
     readable = [item for item in items if _READABLE.fullmatch(item)]
     if not readable or len(readable) > _SHOWN_EXPECTED:
         return ""
@@ -107,6 +108,13 @@ def _rdflib_error(text: str, update: bool) -> Any:
     return None
 
 
+def rdflib_location(text: str, update: bool = False) -> QuerySyntaxError | None:
+    """rdflib's reading of a text another parser refused: where and what, or None if rdflib
+    parses it (a remote endpoint's or Oxigraph's rule that rdflib does not check)."""
+    rdflib_exc = _rdflib_error(text, update)
+    return None if rdflib_exc is None else _located(text, rdflib_exc.loc)
+
+
 def query_syntax_error(exc: BaseException, text: str, update: bool = False) -> QuerySyntaxError:
     """One line for a parser's error on ``text``: Oxigraph's ``SyntaxError`` or pyparsing's.
 
@@ -121,9 +129,9 @@ def query_syntax_error(exc: BaseException, text: str, update: bool = False) -> Q
         update: ``text`` is a SPARQL Update rather than a query.
     """
     if isinstance(exc, SyntaxError) and (found := _OXIGRAPH.match(str(exc))):
-        rdflib_exc = _rdflib_error(text, update)
-        if rdflib_exc is not None:
-            return _located(text, rdflib_exc.loc)
+        located = rdflib_location(text, update)
+        if located is not None:
+            return located
         line, column, listed = int(found.group(1)), int(found.group(2)), found.group(3)
         if "Prefix not found" in listed:
             name = re.search(
@@ -138,6 +146,11 @@ def query_syntax_error(exc: BaseException, text: str, update: bool = False) -> Q
         offset = _offset(text, line, column)
         if expected and not expected.startswith("expected "):
             return QuerySyntaxError(f"bad SPARQL at line {line}, column {column}: {expected}")
+        if offset >= len(text.rstrip()):  # every token read, the query as a whole refused
+            return QuerySyntaxError(
+                "bad SPARQL: the query breaks a rule of SPARQL as a whole, not at one token"
+                " (for example BIND or AS assigning a variable already in scope)"
+            )
         return _located(text, offset, f" ({expected})" if expected else "")
     location = getattr(exc, "loc", None)
     if isinstance(location, int):  # pyparsing
