@@ -82,7 +82,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             counts[door][outcome] += 1
     if not counts:
         return
-    from tests.w3c_deviations import DEVIATIONS, W3C
+    from tests.w3c_deviations import API_DEVIATIONS, DEVIATIONS, W3C
 
     terminalreporter.section("W3C SPARQL 1.1 conformance")
     for door, by_outcome in sorted(counts.items()):
@@ -90,13 +90,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             line = ", ".join(f"{n} {outcome}" for outcome, n in sorted(by_outcome.items()))
             terminalreporter.write_line(f"{door}: {line}")
     terminalreporter.write_line("known engine deviations (tests/w3c_deviations.py):")
-    listed = list(DEVIATIONS)
-    if "test_public_python_api" in counts:
-        from tests.w3c import api_engine
-        from tests.w3c_deviations import RDFLIB_DEVIATIONS
-
-        if api_engine() == "rdflib":  # before issue 11: the Python API still evaluates with rdflib
-            listed += RDFLIB_DEVIATIONS
+    listed = list(DEVIATIONS) + list(API_DEVIATIONS)
     for known in listed:
         terminalreporter.write_line(
             f"  {known.test.removeprefix(W3C)} [{known.engine}]: {known.reason}."

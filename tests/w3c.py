@@ -584,15 +584,3 @@ def main(argv: Sequence[str] = ()) -> int:
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
-
-
-@cache
-def api_engine() -> str:
-    """The engine behind kzgraph's public ``graph.query`` on this checkout: "rdflib" while it
-    returns rdflib's own Result, "oxigraph" once it evaluates with Oxigraph (issue 11)."""
-    from rdflib import Dataset
-
-    import graph
-
-    result = graph.query(Dataset(default_union=False), "ASK {}")
-    return "rdflib" if type(result).__module__.startswith("rdflib") else "oxigraph"

@@ -17,7 +17,7 @@ W3C = "http://www.w3.org/2009/sparql/docs/tests/data-sparql11/"
 @dataclass(frozen=True)
 class Deviation:
     test: str  # the test's IRI
-    engine: str  # "oxigraph" (every door), or "rdflib" (rdflib's evaluator, where still used)
+    engine: str  # "oxigraph" (every door), or "api" (the Python door on an rdflib Dataset)
     reason: str
     upstream: str
 
@@ -47,30 +47,7 @@ API_DEVIATIONS: tuple[Deviation, ...] = (
     ),
 )
 
-#: rdflib's evaluator (the public API's engine until issue 11 moves it onto Oxigraph): the tests
-#: it fails, with the difference measured (rdflib 7.6), not investigated further: rdflib is not
-#: the engine kzgraph certifies, and these apply only while a door still evaluates with it.
-_RDFLIB = {
-    "aggregates/manifest#agg-err-01": "same number of solutions (3), different values",
-    "functions/manifest#strdt01": "same number of solutions (1), different values",
-    "functions/manifest#concat02": "36 solutions instead of 49",
-    "functions/manifest#timezone": "same number of solutions (4), different values",
-    "functions/manifest#bnode01": "blank nodes of BNODE(str) not scoped to one solution",
-    "functions/manifest#if02": "no solution instead of 1",
-    "project-expression/manifest#projexp03": "same number of solutions (1), different values",
-    "property-path/manifest#pp36": "no solution instead of 1",
-    "property-path/manifest#pp37": "4 solutions instead of 3",
-    "subquery/manifest#subquery13": "12 solutions instead of 16",
-}
-RDFLIB_DEVIATIONS: tuple[Deviation, ...] = tuple(
-    Deviation(W3C + test, "rdflib", reason, "not looked up") for test, reason in _RDFLIB.items()
-)
-
-
 def deviation(test: str, engine: str) -> Deviation | None:
     """The known deviation of ``engine`` on the test with IRI ``test``, if any."""
-    listed = {
-        "oxigraph": DEVIATIONS,
-        "api": DEVIATIONS + API_DEVIATIONS,
-    }.get(engine, RDFLIB_DEVIATIONS)
+    listed = DEVIATIONS + API_DEVIATIONS if engine == "api" else DEVIATIONS
     return next((d for d in listed if d.test == test), None)
