@@ -133,6 +133,12 @@ class Evidence:
     end: int | None = None
     quote: str | None = None
     note: str | None = None
+    #: an editorial identification by the kzgraph curators, not something a source states
+    curated: bool = False
+    #: what kind of source it is, in a few words ("opinion piece", "EU Reporter article")
+    source_kind: str | None = None
+    #: the earliest day the source can have been published (``YYYY-MM-DD``)
+    source_date: str | None = None
 
     def cite(self) -> str:
         """One line: who says it, where, how, and the quote."""
@@ -231,6 +237,9 @@ class _Context:
         self.supers: dict[str, set[str]] = defaultdict(set)
         self.triple_graphs: dict[tuple[Node, Node, Node], list[str]] = defaultdict(list)
         prov: dict[str, dict[str, Node]] = defaultdict(dict)
+        self.publishers: dict[str, str] = {}
+        self.source_dates: dict[str, str] = {}
+        published = (self.kz + "publishedNotBefore", SCHEMA + "datePublished")
 
         for s, p, o, g in _named_quads(ds):
             if g == self.inferred_graph and not inferred:
@@ -250,6 +259,12 @@ class _Context:
                     )
             if p == RDF.type:
                 self.types[str(s)].add(str(o))
+            elif ps == SCHEMA + "publisher":
+                self.publishers[str(s)] = str(o)
+            elif ps in published and isinstance(o, Literal):
+                day = date_start(str(o), str(o.datatype) if o.datatype else None)
+                if day and (str(s) not in self.source_dates or day < self.source_dates[str(s)]):
+                    self.source_dates[str(s)] = day
             elif p == RDFS.subClassOf and isinstance(o, URIRef):
                 self.supers[str(s)].add(str(o))
             if g == self.provenance_graph:
@@ -297,6 +312,7 @@ class _Context:
         source = text(str(PROV.wasDerivedFrom))
         claimant = text(str(PROV.wasAttributedTo))
         mode = text(self.kz + "assertionMode")
+        curators = self.prefixes.get("kzr", "") + "kzgraph-project"
         return Evidence(
             graph=g,
             name=self.curie(g),
@@ -310,7 +326,21 @@ class _Context:
             end=number(self.kz + "endOffset"),
             quote=text(self.kz + "quote"),
             note=text(str(SKOS.editorialNote)),
+            curated=mode == self.kz + "EditorialIdentification" or claimant == curators,
+            source_kind=self.source_kind(source) if source else None,
+            source_date=self.source_dates.get(source) if source else None,
         )
+
+    def source_kind(self, iri: str) -> str:
+        """A source in a few words: an opinion piece, or its publisher's article."""
+        types = self.types.get(iri, set())
+        if SCHEMA + "OpinionNewsArticle" in types:
+            return "opinion piece"
+        publisher = self.publishers.get(iri)
+        if publisher:
+            return f"{self.label(publisher)} article"
+        kind = self.kind(types)
+        return self.term_label(kind).lower() if kind else "source"
 
     # -- Naming --
 

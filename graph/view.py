@@ -54,41 +54,38 @@ LAYOUT_SCALE = 90.0
 #: Node labels longer than this are cut on the canvas (the panel shows them whole).
 LABEL_CHARS = 40
 
-#: Shape and colours per node group (see graph.network.GROUPS); kinds in a group share the
-#: shape and take the group's colours in turn, so a legend entry is one shape and one colour.
+#: Shape and colour per node group (see graph.network.GROUPS): one look per group, so the legend
+#: reads as a handful of families with clearly different colours (Okabe-Ito and Tol's palettes,
+#: which stay apart for colour-blind readers too); the kinds of a group are listed under it.
 GROUP_STYLES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "person": ("dot", ("#d62728", "#e377c2", "#ff9896")),
-    "organisation": ("square", ("#1f77b4", "#6baed6", "#08519c", "#9ecae1", "#3182bd")),
-    "legal": ("diamond", ("#9467bd", "#6a51a3", "#c5b0d5", "#807dba", "#bcbddc")),
-    "event": ("triangle", ("#ff7f0e", "#e6550d", "#fdae6b", "#a63603", "#fd8d3c", "#ffbb78")),
-    "programme": ("hexagon", ("#2ca02c", "#31a354", "#74c476", "#006d2c", "#a1d99b")),
-    "measure": ("hexagon", ("#17a398", "#0b6e69", "#5fd3c7")),
-    "post": ("triangleDown", ("#8c564b", "#c49c94", "#a0522d", "#d2b48c", "#6f4e37")),
-    "claim": ("star", ("#d4a000", "#f0d264")),
-    "concept": ("dot", ("#17becf", "#9edae5")),
-    "document": ("square", ("#7f7f7f", "#c7c7c7")),
+    "legal": ("diamond", ("#7b3294",)),
+    "organisation": ("square", ("#0072b2",)),
+    "person": ("dot", ("#d55e00",)),
+    "event": ("triangle", ("#e69f00",)),
+    "programme": ("hexagon", ("#009e73",)),
+    "measure": ("triangleDown", ("#56b4e9",)),
+    "claim": ("star", ("#c29b00",)),
+    "post": ("dot", ("#cc79a7",)),
+    "concept": ("square", ("#a0a0a0",)),
+    "document": ("square", ("#4d4d4d",)),
     "literal": ("box", ("#eeeeee",)),
-    "other": ("dot", ("#bcbd22", "#dbdb8d")),
+    "other": ("dot", ("#999933",)),
 }
-#: Colours for the kinds a group has more of than colours of its own.
-EXTRA_COLOURS = (
-    "#393b79",
-    "#637939",
-    "#8c6d31",
-    "#843c39",
-    "#7b4173",
-    "#3182bd",
-    "#e6550d",
-    "#31a354",
-    "#756bb1",
-    "#636363",
-    "#9c9ede",
-    "#cedb9c",
-    "#e7cb94",
-    "#e7969c",
-    "#de9ed6",
-    "#6b6ecf",
-)
+#: What each group is called in the legend.
+GROUP_LABELS = {
+    "legal": "Legal acts",
+    "organisation": "Organisations",
+    "person": "People",
+    "event": "Events",
+    "programme": "Programmes",
+    "measure": "Reform measures",
+    "claim": "Claims",
+    "post": "Posts and roles",
+    "concept": "Topics",
+    "document": "Articles and documents",
+    "literal": "Values",
+    "other": "Other",
+}
 #: The legend's glyph for each vis-network shape.
 GLYPHS = {
     "dot": "●",
@@ -100,6 +97,8 @@ GLYPHS = {
     "hexagon": "⬢",
     "box": "▭",
 }
+#: How well a fact is supported, from its evidence passages (see :func:`support`).
+SUPPORT_LEVELS = ("several", "one", "curators", "none")
 
 _PLACEHOLDERS = (
     "<!--kz:title-->",
@@ -188,23 +187,32 @@ def render(
             out.append(evidence_index[ev.graph])
         return out
 
-    styles = _styles(graph)
     degree = dict(graph.degree())
     link = entity_url or _default_entity_url(graph)
+    when = effective_dates(graph)
     nodes: list[dict[str, Any]] = []
     for node, data in graph.nodes(data=True):
-        shape, color = styles[(data.get("group", "other"), data.get("kind", "Untyped"))]
+        group = data.get("group", "other")
+        shape, colours = GROUP_STYLES.get(group, GROUP_STYLES["other"])
         label = str(data.get("label", node))
+        short = label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
         item: dict[str, Any] = {
             "id": node,
-            "label": label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…",
             "shape": shape,
-            "color": color,
-            "size": round(min(45.0, 10.0 + 5.0 * math.sqrt(degree.get(node, 0))), 1),
-            "kz": _node_json(node, data, refs, link),
+            "color": colours[0],
+            "size": round(min(40.0, 9.0 + 4.5 * math.sqrt(degree.get(node, 0))), 1),
+            "kz": {
+                **_node_json(node, data, refs, link),
+                "short": short,
+                "group": group,
+                "degree": degree.get(node, 0),
+                **when.get(node, {"when": None, "basis": None}),
+            },
         }
         if shape == "box":
-            item["color"] = {"background": color, "border": "#999999"}
+            # a value is drawn as its text in a box; other shapes get their label from the page
+            item["label"] = short
+            item["color"] = {"background": colours[0], "border": "#999999"}
         if large:
             x, y = positions[node]
             item["x"], item["y"] = round(x * LAYOUT_SCALE, 1), round(y * LAYOUT_SCALE, 1)
@@ -216,16 +224,19 @@ def render(
         pair = frozenset((u, v))
         k = parallel[pair]
         parallel[pair] += 1
+        evidence = list(data.get("evidence", []))
+        level = support(evidence)
         edge: dict[str, Any] = {
             "id": f"e{i}",
             "from": u,
             "to": v,
-            "label": str(data.get("label", key)),
+            **EDGE_STYLES[level],
             "kz": {
                 "p": str(data.get("predicate", key)),
                 "name": str(data.get("name", key)),
                 "label": str(data.get("label", key)),
-                "ev": refs(list(data.get("evidence", []))),
+                "ev": refs(evidence),
+                "support": level,
             },
         }
         if k and not large:
@@ -236,9 +247,11 @@ def render(
     meta = {
         "title": title,
         "evidence": evidence_table,
-        "classes": _legend(graph, styles),
+        "groups": _legend(graph),
         "predicates": _predicates(graph),
-        "dates": _date_range(graph),
+        "claimants": _agents(evidence_table, "claimantIri", "claimant"),
+        "sources": _agents(evidence_table, "sourceIri", "source"),
+        "dates": _date_range(graph, when),
         "counts": {"nodes": n, "edges": graph.number_of_edges()},
         "physics": not large,
         "focus": graph.graph.get("focus"),
@@ -254,11 +267,86 @@ def render(
     return View(page, title, n, graph.number_of_edges())
 
 
+#: How an edge is drawn for each level of support (the legend shows the same).
+EDGE_STYLES: dict[str, dict[str, Any]] = {
+    "several": {"width": 3.2, "color": {"color": "#34495e"}},
+    "one": {"width": 1.2, "color": {"color": "#8795a3"}},
+    "curators": {"width": 1.4, "dashes": [7, 5], "color": {"color": "#a05195"}},
+    "none": {"width": 1.0, "dashes": [2, 4], "color": {"color": "#b8c0c8"}},
+}
+
+
+def support(evidence: list[Evidence]) -> str:
+    """How a fact is supported: ``several`` sources state it, ``one`` does, only the curators'
+    identification (``curators``), or no passage is recorded (``none``)."""
+    if not evidence:
+        return "none"
+    stated = {ev.source or ev.graph for ev in evidence if not ev.curated}
+    if not stated:
+        return "curators"
+    return "several" if len(stated) > 1 else "one"
+
+
+#: Predicates that put their object inside their subject (an act includes a measure) or, in
+#: ``PART_OF``, their subject inside their object: an undated part takes its whole's date.
+INCLUDES = ("https://w3id.org/kzgraph/ontology#includesMeasure",)
+PART_OF = ("http://purl.org/dc/terms/isPartOf",)
+
+
+def effective_dates(graph: nx.MultiDiGraph) -> dict[str, dict[str, Any]]:
+    """When each node enters the picture, and why: ``{"when": day or None, "basis": text}``.
+
+    A node with a key date of its own (signed, started) has it. An undated reform measure takes
+    the earliest date of the acts and programmes that include it; an undated claim the day its
+    source article was published at the earliest. Anything else stays undated (the view marks
+    it and can hide it).
+    """
+    when: dict[str, dict[str, Any]] = {}
+    for node, data in graph.nodes(data=True):
+        if data.get("date"):
+            when[node] = {"when": data["date"], "basis": "own"}
+    for _round in range(3):  # a part of a part of a dated whole
+        changed = False
+        for node, data in graph.nodes(data=True):
+            if node in when:
+                continue
+            wholes = [u for u, _v, k in graph.in_edges(node, keys=True) if k in INCLUDES]
+            wholes += [v for _u, v, k in graph.out_edges(node, keys=True) if k in PART_OF]
+            dated = sorted((when[w]["when"], w) for w in wholes if w in when)
+            if dated:
+                day, whole = dated[0]
+                label = graph.nodes[whole].get("label", whole)
+                when[node] = {"when": day, "basis": f"the date of {label}, which includes it"}
+                changed = True
+        if not changed:
+            break
+    for node, data in graph.nodes(data=True):
+        if node in when or data.get("group") != "claim":
+            continue
+        days = sorted(
+            (ev.source_date, ev.source_label or ev.name)
+            for ev in data.get("evidence", [])
+            if ev.source_date
+        )
+        if days:
+            day, source = days[0]
+            when[node] = {
+                "when": day,
+                "basis": f"the earliest publication date of “{source}”, which reports it",
+            }
+    return when
+
+
 def _evidence_json(ev: Evidence) -> dict[str, Any]:
     return {
         "name": ev.name,
+        "graph": ev.graph,
         "source": ev.source_label,
+        "sourceIri": ev.source,
+        "kind": ev.source_kind,
         "claimant": ev.claimant_label,
+        "claimantIri": ev.claimant,
+        "curated": ev.curated,
         "mode": ev.mode,
         "paragraph": ev.paragraph,
         "quote": ev.quote,
@@ -276,6 +364,65 @@ def _default_entity_url(graph: nx.MultiDiGraph) -> Callable[[str], str | None]:
     return url
 
 
+#: Attributes that describe one change of number (old -> new) and are shown as one line.
+_CHANGE = {
+    "quantity": "https://w3id.org/kzgraph/ontology#changedQuantity",
+    "old": "https://w3id.org/kzgraph/ontology#oldValue",
+    "new": "https://w3id.org/kzgraph/ontology#newValue",
+    "unit": "https://schema.org/unitText",
+}
+_RULE = {
+    "old": "https://w3id.org/kzgraph/ontology#previousRule",
+    "new": "https://w3id.org/kzgraph/ontology#newRule",
+}
+
+
+def _number(text: str) -> str:
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    return f"{int(value):,}" if value.is_integer() else f"{value:,}"
+
+
+def _changes(
+    attrs: list[Mapping[str, Any]], refs: Callable[[list[Evidence]], list[int]]
+) -> tuple[list[dict[str, Any]], set[int]]:
+    """The changes of number and of rule an entity records, as plain lines, and the indices of
+    the attributes they replace."""
+    by_predicate: dict[str, list[int]] = defaultdict(list)
+    for i, a in enumerate(attrs):
+        by_predicate[a["predicate"]].append(i)
+    out: list[dict[str, Any]] = []
+    used: set[int] = set()
+
+    def evidence_of(indices: list[int]) -> list[int]:
+        seen: dict[str, Evidence] = {}
+        for i in indices:
+            for ev in attrs[i].get("evidence", []):
+                seen.setdefault(ev.graph, ev)
+        return refs(list(seen.values()))
+
+    old, new = by_predicate.get(_CHANGE["old"], []), by_predicate.get(_CHANGE["new"], [])
+    if len(old) == 1 and len(new) == 1:
+        quantity = by_predicate.get(_CHANGE["quantity"], [])
+        unit = by_predicate.get(_CHANGE["unit"], [])
+        what = attrs[quantity[0]]["value"] if len(quantity) == 1 else "value"
+        unit_text = attrs[unit[0]]["value"] if len(unit) == 1 else ""
+        line = f"{_number(attrs[old[0]]['value'])} → {_number(attrs[new[0]]['value'])}"
+        if unit_text and unit_text.lower() not in what.lower():
+            line += f" {unit_text}"
+        parts = old + new + (quantity if len(quantity) == 1 else []) + (unit if len(unit) == 1 else [])
+        out.append({"label": what, "value": line, "ev": evidence_of(parts)})
+        used.update(parts)
+    before, after = by_predicate.get(_RULE["old"], []), by_predicate.get(_RULE["new"], [])
+    if len(before) == 1 and len(after) == 1:
+        line = f"{attrs[before[0]]['value']} → {attrs[after[0]]['value']}"
+        out.append({"label": "rule", "value": line, "ev": evidence_of(before + after)})
+        used.update(before + after)
+    return out, used
+
+
 def _node_json(
     node: str,
     data: Mapping[str, Any],
@@ -283,6 +430,8 @@ def _node_json(
     link: Callable[[str], str | None],
 ) -> dict[str, Any]:
     iri = data.get("iri")
+    attrs = list(data.get("attributes", []))
+    changes, used = _changes(attrs, refs)
     return {
         "label": str(data.get("label", node)),
         "alt": list(data.get("alt_labels", [])),
@@ -295,11 +444,16 @@ def _node_json(
             {"label": d["label"], "value": d["value"], "ev": refs(list(d.get("evidence", [])))}
             for d in data.get("dates", [])
         ],
+        "changes": changes,
         "attrs": [
             {"label": a["label"], "value": a["value"], "ev": refs(list(a.get("evidence", [])))}
-            for a in data.get("attributes", [])
+            for i, a in enumerate(attrs)
+            if i not in used
         ],
-        "links": [{"label": x["label"], "iri": x["iri"]} for x in data.get("links", [])],
+        "links": [
+            {"label": x["label"], "iri": x["iri"], "p": x.get("predicate")}
+            for x in data.get("links", [])
+        ],
         "wikidata": data.get("wikidata"),
         "iri": iri,
         "href": link(iri) if iri else None,
@@ -307,42 +461,45 @@ def _node_json(
     }
 
 
-def _styles(graph: nx.MultiDiGraph) -> dict[tuple[str, str], tuple[str, str]]:
-    """(group, kind) -> (shape, colour): kinds of a group take its colours in label order."""
-    kinds: dict[str, set[str]] = defaultdict(set)
-    for _n, data in graph.nodes(data=True):
-        kinds[data.get("group", "other")].add(data.get("kind", "Untyped"))
-    styles = {}
-    spare = iter(EXTRA_COLOURS * (1 + graph.number_of_nodes() // len(EXTRA_COLOURS)))
-    for group in sorted(
-        kinds, key=lambda g: list(GROUP_STYLES).index(g) if g in GROUP_STYLES else 99
-    ):
-        shape, colours = GROUP_STYLES.get(group, GROUP_STYLES["other"])
-        for i, kind in enumerate(sorted(kinds[group])):
-            styles[(group, kind)] = (shape, colours[i] if i < len(colours) else next(spare))
-    return styles
-
-
-def _legend(
-    graph: nx.MultiDiGraph, styles: Mapping[tuple[str, str], tuple[str, str]]
-) -> list[dict[str, Any]]:
-    counts = Counter(
-        (d.get("group", "other"), d.get("kind", "Untyped")) for _n, d in graph.nodes(data=True)
-    )
+def _legend(graph: nx.MultiDiGraph) -> list[dict[str, Any]]:
+    """The legend: each group present, with its look and its kinds (and their counts)."""
+    kinds: dict[str, Counter[str]] = defaultdict(Counter)
+    for _n, d in graph.nodes(data=True):
+        kinds[d.get("group", "other")][d.get("kind", "Untyped")] += 1
     order = list(GROUP_STYLES)
-    return [
-        {
-            "kind": kind,
-            "group": group,
-            "shape": styles[(group, kind)][0],
-            "glyph": GLYPHS.get(styles[(group, kind)][0], "●"),
-            "color": styles[(group, kind)][1],
-            "count": count,
-        }
-        for (group, kind), count in sorted(
-            counts.items(),
-            key=lambda gk: (order.index(gk[0][0]) if gk[0][0] in order else 99, gk[0][1]),
+    out = []
+    for group in sorted(kinds, key=lambda g: order.index(g) if g in order else len(order)):
+        shape, colours = GROUP_STYLES.get(group, GROUP_STYLES["other"])
+        out.append(
+            {
+                "group": group,
+                "label": GROUP_LABELS.get(group, group.capitalize()),
+                "shape": shape,
+                "glyph": GLYPHS.get(shape, "●"),
+                "color": colours[0],
+                "count": sum(kinds[group].values()),
+                "kinds": [{"kind": k, "count": c} for k, c in sorted(kinds[group].items())],
+            }
         )
+    return out
+
+
+def _agents(evidence: list[dict[str, Any]], key: str, label: str) -> list[dict[str, Any]]:
+    """The claimants (or sources) of the passages, with how many passages each has."""
+    counts: Counter[str] = Counter()
+    labels: dict[str, str] = {}
+    kinds: dict[str, str] = {}
+    for ev in evidence:
+        iri = ev[key] or ""
+        counts[iri] += 1
+        labels[iri] = ev[label] or ("no recorded " + label if not iri else iri)
+        if label == "source" and ev.get("kind"):
+            kinds[iri] = ev["kind"]
+        if label == "claimant" and ev.get("curated") and iri:
+            kinds[iri] = "editorial identifications"
+    return [
+        {"iri": iri, "label": labels[iri], "count": counts[iri], "kind": kinds.get(iri)}
+        for iri in sorted(counts, key=lambda i: (-counts[i], labels[i]))
     ]
 
 
@@ -357,11 +514,25 @@ def _predicates(graph: nx.MultiDiGraph) -> list[dict[str, Any]]:
     ]
 
 
-def _date_range(graph: nx.MultiDiGraph) -> dict[str, Any] | None:
-    dates = sorted(d["date"] for _n, d in graph.nodes(data=True) if d.get("date"))
+def _date_range(
+    graph: nx.MultiDiGraph, when: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Any] | None:
+    """The slider's range, its ticks (the nodes dated in their own right) and what is undated."""
+    dates = sorted(w["when"] for w in when.values() if w["when"])
     if not dates:
         return None
-    return {"min": dates[0], "max": dates[-1], "count": len(dates)}
+    ticks = sorted(
+        (w["when"], str(graph.nodes[n].get("label", n)), n)
+        for n, w in when.items()
+        if w["basis"] == "own"
+    )
+    return {
+        "min": dates[0],
+        "max": dates[-1],
+        "count": len(dates),
+        "undated": graph.number_of_nodes() - len(dates),
+        "ticks": [{"date": d, "label": label, "id": n} for d, label, n in ticks[:400]],
+    }
 
 
 def _options(n: int, large: bool) -> dict[str, Any]:
@@ -378,20 +549,15 @@ def _options(n: int, large: bool) -> dict[str, Any]:
         },
         "edges": {
             "arrows": {"to": {"enabled": True, "scaleFactor": 0.55}},
-            "color": {
-                "color": "#9aa5b1",
-                "highlight": "#2c3e50",
-                "hover": "#2c3e50",
-                "inherit": False,
-            },
-            "font": {"size": 10, "align": "middle", "color": "#4a5560", "strokeWidth": 3},
+            "color": {"highlight": "#1d2733", "hover": "#1d2733", "inherit": False},
             "smooth": False if large else {"enabled": True, "type": "continuous"},
-            "width": 1,
             "selectionWidth": 2,
+            "hoverWidth": 1.5,
         },
         "interaction": {
             "hover": True,
             "tooltipDelay": 150,
+            "keyboard": False,  # the page's own keys (view.js) work when the picture has focus
             "hideEdgesOnDrag": large,
             "hideEdgesOnZoom": large,
         },
