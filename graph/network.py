@@ -528,10 +528,12 @@ def triples_to_networkx(
 def query_network(
     ds: Dataset | Graph, sparql: str, *, literals: bool = False, lang: str = "en"
 ) -> nx.MultiDiGraph:
-    """The graph a CONSTRUCT or DESCRIBE query returns, or the ``?s ?p ?o`` rows of a SELECT.
+    """The graph a CONSTRUCT or DESCRIBE query returns, or the ``?s ?p ?o`` rows of a SELECT;
+    a SELECT that binds other variables draws the entities its rows name, with the facts
+    among them (see :func:`entity_network`).
 
     Raises:
-        InputError: the query does not parse, is an ASK, or is a SELECT without ?s ?p ?o.
+        InputError: the query does not parse, is an ASK, or is a SELECT naming no entity.
     """
     from graph.query import query
 
@@ -542,10 +544,42 @@ def query_network(
     elif result.type == "SELECT":
         names = [str(v) for v in result.vars or []]
         rows = [tuple(row) for row in result]  # type: ignore[arg-type]
+        if not {"s", "p", "o"} <= set(names):
+            return entity_network(ds, select_entities(rows), literals=literals, lang=lang)
         triples = select_triples(names, rows)
     else:
         raise InputError("an ASK query has no graph to show; write a CONSTRUCT or SELECT query")
     return triples_to_networkx(triples, ds, literals=literals, lang=lang)
+
+
+def select_entities(rows: Iterable[tuple[Node | None, ...]]) -> list[str]:
+    """Every IRI the SELECT rows bind, in the order first met."""
+    seen: dict[str, None] = {}
+    for row in rows:
+        for value in row:
+            if isinstance(value, URIRef):
+                seen.setdefault(str(value), None)
+    return list(seen)
+
+
+def entity_network(
+    ds: Dataset | Graph, iris: Iterable[str], *, literals: bool = False, lang: str = "en"
+) -> nx.MultiDiGraph:
+    """The entities ``iris`` (a SELECT's answer) with every fact among them.
+
+    Raises:
+        InputError: none of ``iris`` is an entity of the graph.
+    """
+    whole = to_networkx(ds, literals=literals, lang=lang)
+    wanted = [iri for iri in iris if iri in whole]
+    if not wanted:
+        raise InputError(
+            "the query's rows name no entity of the graph to draw; bind entities (IRIs),"
+            " ?s ?p ?o, or write a CONSTRUCT query"
+        )
+    sub: nx.MultiDiGraph = whole.subgraph(wanted).copy()
+    sub.graph.update(whole.graph)
+    return sub
 
 
 def select_triples(

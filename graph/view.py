@@ -21,18 +21,22 @@ import html as html_lib
 import json
 import math
 import os
+import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rdflib import Graph, URIRef
+
 from graph.errors import InputError
 from graph.network import Evidence
 
 if TYPE_CHECKING:
     import networkx as nx
-    from rdflib import Dataset, Graph
+    from rdflib import Dataset
+    from rdflib.term import Node
 
     from graph.sandbox import CheckedQuery
     from graph.stores import Store
@@ -291,13 +295,15 @@ def support(evidence: list[Evidence]) -> str:
 #: ``PART_OF``, their subject inside their object: an undated part takes its whole's date.
 INCLUDES = ("https://w3id.org/kzgraph/ontology#includesMeasure",)
 PART_OF = ("http://purl.org/dc/terms/isPartOf",)
+AMENDS = ("http://data.europa.eu/eli/ontology#amends",)
 
 
 def effective_dates(graph: nx.MultiDiGraph) -> dict[str, dict[str, Any]]:
     """When each node enters the picture, and why: ``{"when": day or None, "basis": text}``.
 
     A node with a key date of its own (signed, started) has it. An undated reform measure takes
-    the earliest date of the acts and programmes that include it; an undated claim the day its
+    the earliest date of the acts and programmes that include it (an amending act's, if one
+    does: the amendment introduced it); an undated claim the day its
     source article was published at the earliest. Anything else stays undated (the view marks
     it and can hide it).
     """
@@ -307,14 +313,17 @@ def effective_dates(graph: nx.MultiDiGraph) -> dict[str, dict[str, Any]]:
             when[node] = {"when": data["date"], "basis": "own"}
     for _round in range(3):  # a part of a part of a dated whole
         changed = False
-        for node, data in graph.nodes(data=True):
+        for node in graph.nodes:
             if node in when:
                 continue
             wholes = [u for u, _v, k in graph.in_edges(node, keys=True) if k in INCLUDES]
             wholes += [v for _u, v, k in graph.out_edges(node, keys=True) if k in PART_OF]
             dated = sorted((when[w]["when"], w) for w in wholes if w in when)
+            # an amending act introduces what it includes; the act it amends holds it only
+            # as amended, so the amendment's date wins over the earlier act's
+            amending = [(d, w) for d, w in dated if _amends(graph, w)]
             if dated:
-                day, whole = dated[0]
+                day, whole = (amending or dated)[0]
                 label = graph.nodes[whole].get("label", whole)
                 when[node] = {"when": day, "basis": f"the date of {label}, which includes it"}
                 changed = True
@@ -335,6 +344,10 @@ def effective_dates(graph: nx.MultiDiGraph) -> dict[str, dict[str, Any]]:
                 "basis": f"the earliest publication date of “{source}”, which reports it",
             }
     return when
+
+
+def _amends(graph: nx.MultiDiGraph, node: str) -> bool:
+    return any(k in AMENDS for _u, _v, k in graph.out_edges(node, keys=True))
 
 
 def _evidence_json(ev: Evidence) -> dict[str, Any]:
@@ -412,7 +425,9 @@ def _changes(
         line = f"{_number(attrs[old[0]]['value'])} → {_number(attrs[new[0]]['value'])}"
         if unit_text and unit_text.lower() not in what.lower():
             line += f" {unit_text}"
-        parts = old + new + (quantity if len(quantity) == 1 else []) + (unit if len(unit) == 1 else [])
+        parts = old + new
+        parts += quantity if len(quantity) == 1 else []
+        parts += unit if len(unit) == 1 else []
         out.append({"label": what, "value": line, "ev": evidence_of(parts)})
         used.update(parts)
     before, after = by_predicate.get(_RULE["old"], []), by_predicate.get(_RULE["new"], [])
@@ -492,7 +507,7 @@ def _agents(evidence: list[dict[str, Any]], key: str, label: str) -> list[dict[s
     for ev in evidence:
         iri = ev[key] or ""
         counts[iri] += 1
-        labels[iri] = ev[label] or ("no recorded " + label if not iri else iri)
+        labels[iri] = ev[label] or iri or "no recorded " + label
         if label == "source" and ev.get("kind"):
             kinds[iri] = ev["kind"]
         if label == "claimant" and ev.get("curated") and iri:
@@ -782,22 +797,172 @@ def _focused(
     return render(graph, title=title or f"kzgraph: {shown}", entity_url=entity_url)
 
 
-def store_dataset(store: Store) -> Dataset:
-    """The store's quads as an rdflib Dataset (a memory store hands over its own)."""
-    from graph.load import new_dataset
-    from graph.sandbox import check_query
-    from graph.stores import MemoryStore
+#: Graphs a served view never reads: entailments (the view draws what was curated).
+_SKIPPED_GRAPHS = ("inferred",)
+#: IRIs per VALUES block in the queries of a served view.
+_BATCH = 500
+#: An IRI that can be written between <> in a query as it is.
+_PLAIN_IRI = re.compile(r"[^\x00-\x20<>\"{}|^`\\]+")
 
-    if isinstance(store, MemoryStore):
-        return store.dataset
-    ds = new_dataset()
-    rows = store.query(
-        check_query("SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }"), None
-    ).rows()
-    for s, p, o, g in rows:
-        if s is not None and p is not None and o is not None and g is not None:
-            ds.add((s, p, o, g))  # type: ignore[arg-type]
-    return ds
+
+def _select_quads(store: Store, where: str, max_rows: int | None) -> list[tuple[Node, ...]]:
+    """``SELECT ?s ?p ?o ?g WHERE { ... }`` through the store's guard and row cap."""
+    from graph.sandbox import check_query
+
+    text = f"SELECT ?s ?p ?o ?g WHERE {{ {where} }}"
+    rows = store.query(check_query(text, parse=False), max_rows).rows()
+    return [tuple(r) for r in rows if None not in r]  # type: ignore[misc]
+
+
+class _Gathered:
+    """The quads a served view draws from, fetched piece by piece with bounded queries."""
+
+    def __init__(self, store: Store, max_rows: int | None) -> None:
+        from graph.load import new_dataset
+        from graph.namespaces import PREFIXES
+
+        self.store, self.max_rows = store, max_rows
+        self.ds = new_dataset()
+        self.kzg = PREFIXES["kzg"]
+        self.skipped = {self.kzg + g for g in _SKIPPED_GRAPHS}
+        self.described: set[str] = set()
+        self.context = _empty_context()
+
+    def add(self, rows: list[tuple[Node, ...]]) -> None:
+        for s, p, o, g in rows:
+            if str(g) not in self.skipped:
+                self.ds.add((s, p, o, g))  # type: ignore[arg-type]
+
+    def everything(self) -> None:
+        """The whole graph is what is shown: every quad the view reads."""
+        self.add(_select_quads(self.store, "GRAPH ?g { ?s ?p ?o }", self.max_rows))
+
+    def _values(self, var: str, iris: list[str]) -> list[str]:
+        iris = [i for i in iris if _PLAIN_IRI.fullmatch(i)]
+        return [
+            f"VALUES ?{var} {{ {' '.join(f'<{i}>' for i in iris[k : k + _BATCH])} }}"
+            for k in range(0, len(iris), _BATCH)
+        ]
+
+    def describe(self, iris: set[str]) -> list[tuple[Node, ...]]:
+        """Every quad about ``iris`` (not yet described), and the evidence of those quads:
+        the passages in ``kzg:provenance``, and the labels, types and dates of their sources
+        and claimants."""
+        from rdflib import URIRef
+
+        todo = sorted(iris - self.described)
+        self.described.update(todo)
+        rows: list[tuple[Node, ...]] = []
+        for values in self._values("s", todo):
+            rows += _select_quads(self.store, f"{values} GRAPH ?g {{ ?s ?p ?o }}", self.max_rows)
+        self.add(rows)
+        passages = sorted({str(r[3]) for r in rows} - self.described)
+        self.described.update(passages)
+        prov_rows: list[tuple[Node, ...]] = []
+        for values in self._values("s", passages):
+            prov_rows += _select_quads(
+                self.store,
+                f"{values} GRAPH <{self.kzg}provenance> {{ ?s ?p ?o }}"
+                f" BIND(<{self.kzg}provenance> AS ?g)",
+                self.max_rows,
+            )
+        self.add(prov_rows)
+        agents = {str(r[2]) for r in prov_rows if isinstance(r[2], URIRef)}
+        if agents - self.described:
+            agent_rows = self.describe_plain(agents)
+            publishers = {str(r[2]) for r in agent_rows if str(r[1]).endswith("publisher")}
+            self.describe_plain(publishers)
+        return rows
+
+    def describe_plain(self, iris: set[str]) -> list[tuple[Node, ...]]:
+        todo = sorted(iris - self.described)
+        self.described.update(todo)
+        rows: list[tuple[Node, ...]] = []
+        for values in self._values("s", todo):
+            rows += _select_quads(self.store, f"{values} GRAPH ?g {{ ?s ?p ?o }}", self.max_rows)
+        self.add(rows)
+        return rows
+
+    def vocabulary(self) -> None:
+        """The ontology's labels and class tree, which name kinds and relations."""
+        self.add(
+            _select_quads(
+                self.store,
+                f"VALUES ?p {{ rdfs:label rdfs:subClassOf }} GRAPH <{self.kzg}ontology>"
+                f" {{ ?s ?p ?o }} BIND(<{self.kzg}ontology> AS ?g)",
+                self.max_rows,
+            )
+        )
+
+    def touching(self, iris: set[str]) -> set[str]:
+        """The entities one step from ``iris``, either direction, over curated facts."""
+        from rdflib.namespace import RDF
+
+        from graph.network import LINK_PREDICATES
+
+        skip = {self.kzg + g for g in ("ontology", "provenance", "sources", "alignments")}
+        skip |= self.skipped
+        found: set[str] = set()
+        for var in ("s", "o"):
+            for values in self._values(var, sorted(iris)):
+                for s, p, o, g in _select_quads(
+                    self.store, f"{values} GRAPH ?g {{ ?s ?p ?o }}", self.max_rows
+                ):
+                    if not isinstance(o, URIRef) or str(g) in skip or p == RDF.type:
+                        continue
+                    other = str(o) if var == "s" else str(s)
+                    if str(p) in LINK_PREDICATES or self.context.is_vocabulary(other):
+                        continue
+                    found.add(other)
+        return found - iris
+
+
+def _empty_context() -> Any:
+    from graph.network import _Context
+
+    return _Context(Graph())
+
+
+def _directory(store: Store, focus: str, max_rows: int | None) -> nx.MultiDiGraph:
+    """The named entities with their labels that ``focus`` is resolved against: the one entity
+    an IRI or a prefixed name names, or else every entity with a label."""
+    import networkx as nx
+
+    from graph.network import ALT_LABEL_PREDICATES, LABEL_PREDICATES
+
+    context = _empty_context()
+    predicates = " ".join(f"<{p}>" for p in LABEL_PREDICATES + ALT_LABEL_PREDICATES)
+    text = focus.strip()
+    named = text[1:-1] if text.startswith("<") and text.endswith(">") else text
+    match = re.fullmatch(r"([A-Za-z][\w.-]*)?:([\w.-]*)", named)
+    if match and (match.group(1) or "") in context.prefixes:
+        named = context.prefixes[match.group(1) or ""] + match.group(2)
+    only = ""
+    if re.match(r"^[a-z][a-z0-9+.-]*:", named, re.IGNORECASE) and _PLAIN_IRI.fullmatch(named):
+        only = f"VALUES ?s {{ <{named}> }} "
+    rows = _select_quads(
+        store,
+        f"{only}VALUES ?p {{ {predicates} }} GRAPH ?g {{ ?s ?p ?o }} FILTER(isIRI(?s) &&"
+        f" isLiteral(?o) && ?g != <{context.ontology_graph}>)",
+        max_rows,
+    )
+    names: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+    for s, p, o, _g in rows:
+        rank = LABEL_PREDICATES.index(str(p)) if str(p) in LABEL_PREDICATES else 99
+        lang = getattr(o, "language", None) or ""
+        names[str(s)].append((0 if lang.startswith("en") else 1 if not lang else 2, rank, str(o)))
+    directory = nx.MultiDiGraph(prefixes=dict(context.prefixes))
+    for iri, found in names.items():
+        if context.is_vocabulary(iri):
+            continue
+        best = min(found)
+        directory.add_node(
+            iri,
+            label=best[2] if best[1] < 99 else context.label(iri),
+            alt_labels=sorted({v for _l, _r, v in found} - {best[2]}),
+            name=context.curie(iri),
+        )
+    return directory
 
 
 def served_view(
@@ -812,40 +977,77 @@ def served_view(
 ) -> tuple[int, View | str]:
     """The view ``kzgraph serve`` answers ``/view`` with: (200, page) or (status, message).
 
-    The query has passed :func:`graph.sandbox.check_query` and runs with the server's row cap
+    The page is drawn from queries of what it shows, each under the server's row cap: the
+    focus entity's neighbourhood, or the query's result, and then the labels, types, dates,
+    links and evidence of the entities shown (never a copy of the whole store, unless the
+    whole graph is what is asked for). The query has passed :func:`graph.sandbox.check_query`
     (this runs in a query worker, under its time limit). Entities under ``base`` link to the
     server's own entity pages.
 
     Statuses: 404 unknown entity, 400 ambiguous entity or a query with no graph to show,
-    422 a graph too large to draw.
+    422 a graph too large to draw (or a step over the row cap, raised as the query error).
     """
     from urllib.parse import quote
 
-    from graph.network import select_triples, to_networkx, triples_to_networkx
+    from graph.network import (
+        entity_network,
+        select_entities,
+        select_triples,
+        to_networkx,
+        triples_to_networkx,
+    )
     from graph.query import QueryError
-    from graph.resolve import UnknownEntityError
+    from graph.resolve import UnknownEntityError, resolve
 
     def entity_url(iri: str) -> str | None:
         if iri.startswith(base):
             return "/" + quote(iri[len(base) :], safe="/:@!$&'()*+,;=-._~%")
         return None
 
-    ds = store_dataset(store)
+    gathered = _Gathered(store, max_rows)
     try:
-        if query is None:
-            graph = to_networkx(ds, lang=lang)
+        if query is None and focus is None:
+            gathered.everything()
+            graph = to_networkx(gathered.ds, lang=lang)
+            shown = "whole graph"
+        elif query is None:
+            assert focus is not None
+            center = resolve(_directory(store, focus, max_rows), focus)
+            reached, frontier = {center}, {center}
+            for _step in range(depth):
+                frontier = gathered.touching(frontier) - reached
+                reached |= frontier
+                if not frontier:
+                    break
+            gathered.vocabulary()
+            gathered.describe(reached)
+            graph = to_networkx(gathered.ds, lang=lang)
+            focus, shown = f"<{center}>", "whole graph"
         else:
             answer = store.query(query, max_rows)
-            if answer.is_graph:
-                triples = list(answer.graph())
-            elif answer.form == "SELECT":
-                triples = select_triples(answer.variables(), answer.rows())
+            gathered.vocabulary()
+            if answer.is_graph or answer.form == "SELECT":
+                if answer.is_graph:
+                    triples = list(answer.graph())
+                    names = ["s", "p", "o"]
+                else:
+                    names = answer.variables()
+                    rows = answer.rows()
+                if answer.is_graph or {"s", "p", "o"} <= set(names):
+                    if not answer.is_graph:
+                        triples = select_triples(names, rows)
+                    iris = {str(t) for s, _p, o in triples for t in (s, o) if isinstance(t, URIRef)}
+                    gathered.describe(iris)
+                    graph = triples_to_networkx(triples, gathered.ds, lang=lang)
+                else:
+                    entities = select_entities(rows)
+                    gathered.describe(set(entities))
+                    graph = entity_network(gathered.ds, entities, lang=lang)
             else:
                 raise InputError(
                     "an ASK query has no graph to show; write a CONSTRUCT or SELECT query"
                 )
-            graph = triples_to_networkx(triples, ds, lang=lang)
-        shown = "query result" if query else "whole graph"
+            shown = "query result"
         return 200, _focused(graph, focus, depth, shown, None, entity_url)
     except UnknownEntityError as exc:
         return 404, exc.message

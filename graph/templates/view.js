@@ -90,6 +90,9 @@
 
   function whereText(ev) {
     var where = ev.kind || (ev.source ? "“" + ev.source + "”" : ev.name);
+    if (ev.kind && ev.claimant && ev.kind.indexOf(ev.claimant + " ") === 0) {
+      where = ev.kind.slice(ev.claimant.length + 1); // "EU Reporter, article ¶7", not "EU Reporter, EU Reporter article"
+    }
     return where + (ev.paragraph !== null && ev.paragraph !== undefined ? " ¶" + ev.paragraph : "");
   }
 
