@@ -15,6 +15,7 @@ import pytest
 from graph.cli import main
 from graph.namespaces import KZR
 from graph.network import to_networkx
+from graph.query import QueryError
 from graph.view import (
     CONTENT_SECURITY_POLICY,
     MAX_NODES,
@@ -348,3 +349,77 @@ def test_cli_usage_errors_and_stdout(capsys):
 def test_cli_help_ends_with_an_example(capsys):
     assert main(["view", "--help"]) == 0
     assert "example:\n  kzgraph view" in capsys.readouterr().out
+
+
+# -- The served view (kzgraph serve's /view) draws from bounded queries of what it shows --
+
+
+def resolved(html: str) -> dict[str, dict]:
+    """Each node's panel data with evidence references replaced by the passages' names."""
+    nodes, _edges, _o = page_data(html)
+    table = page_meta(html)["evidence"]
+
+    def swap(value):
+        if isinstance(value, dict):
+            return {
+                k: sorted(table[i]["name"] for i in v) if k == "ev" else swap(v)
+                for k, v in value.items()
+            }
+        if isinstance(value, list):
+            return [swap(v) for v in value]
+        return value
+
+    _n, edges, _o = page_data(html)
+    facts = sorted(
+        json.dumps([e["from"], e["to"], swap(e["kz"])], sort_keys=True, ensure_ascii=False)
+        for e in edges
+    )
+    # links to entity pages depend on where the page is served
+    return {"nodes": {n["id"]: swap({**n["kz"], "href": None}) for n in nodes}, "edges": facts}
+
+
+class _Recording:
+    """A store that records the queries it answers."""
+
+    def __init__(self, store: object) -> None:
+        self.store, self.texts = store, []
+
+    def query(self, checked, max_rows=None):
+        self.texts.append((checked.text, max_rows))
+        return self.store.query(checked, max_rows)
+
+
+@pytest.fixture(scope="module")
+def memory_store(dataset):
+    from graph.stores import MemoryStore
+
+    return MemoryStore(dataset)
+
+
+def test_served_focus_view_queries_the_neighbourhood_not_the_store(memory_store, dataset):
+    from graph.view import served_view
+
+    store = _Recording(memory_store)
+    status, page = served_view(store, base="", focus=ROGOV, depth=1)
+    assert status == 200
+    # the same entities and facts, with the same evidence, as the view of the whole dataset
+    assert resolved(page.html) == resolved(view_for(dataset, focus=ROGOV, depth=1).html)
+    for text, cap in store.texts:
+        assert "VALUES" in text or "GRAPH <" in text, text  # never every quad of the store
+        assert cap is None  # the caller's cap, passed on to every step
+    capped = _Recording(memory_store)
+    with pytest.raises(QueryError):  # a step over the row cap is the query's error
+        served_view(capped, base="", focus=ROGOV, depth=2, max_rows=40)
+    assert all(cap == 40 for _t, cap in capped.texts)
+
+
+def test_served_query_view_describes_only_the_result(memory_store, dataset):
+    from graph.sandbox import check_query
+    from graph.view import served_view
+
+    construct = "CONSTRUCT { ?d kz:includesMeasure ?m } WHERE { ?d kz:includesMeasure ?m }"
+    store = _Recording(memory_store)
+    status, page = served_view(store, base="", query=check_query(construct))
+    assert status == 200
+    assert resolved(page.html) == resolved(view_for(dataset, query=construct).html)
+    assert all("VALUES" in t or "GRAPH <" in t or t == construct for t, _c in store.texts)
