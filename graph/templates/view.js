@@ -970,7 +970,7 @@
     png: png,
     citation: citation,
     labels: function () { return { drawn: labelStats.drawn, boxes: labelStats.boxes.slice() }; },
-    positions: function () { return network.getPositions(); },
+    positions: function () { return network.getPositions(KZ_NODES.map(function (n) { return n.id; })); },
     drawnCounts: function () {
       var body = network.body;
       var shownNode = function (id) { return body.nodes[id] && body.nodes[id].options.hidden !== true; };
