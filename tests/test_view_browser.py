@@ -103,9 +103,8 @@ def drawn(page: object) -> dict[str, int]:
     return page.evaluate("() => window.kzView.drawnCounts()")
 
 
-def click_node(page: object, node: str) -> None:
-    """Bring the node to the middle, then click it where it is drawn."""
-    page.evaluate("id => window.kzView.network.focus(id, {scale: 1.4})", node)
+def on_screen(page: object, node: str) -> tuple[float, float]:
+    """Where the node is drawn, in page coordinates."""
     x, y = page.evaluate(
         """id => {
             const net = window.kzView.network;
@@ -115,7 +114,13 @@ def click_node(page: object, node: str) -> None:
         }""",
         node,
     )
-    page.mouse.click(x, y)
+    return x, y
+
+
+def click_node(page: object, node: str) -> None:
+    """Bring the node to the middle, then click it where it is drawn."""
+    page.evaluate("id => window.kzView.network.focus(id, {scale: 1.4})", node)
+    page.mouse.click(*on_screen(page, node))
 
 
 @pytest.fixture(scope="module")
@@ -302,7 +307,22 @@ def test_filters_and_the_date_hide_and_show_without_moving_anything(open_view, w
     page.click('#kz-legend-panel [data-none="kinds"]')
     page.check('#kz-kinds input[data-group="event"]')
     page.click("#kz-fit")
-    assert camera(page)["scale"] > view["scale"] * 1.1  # closer in, on the events alone
+    assert camera(page) != view
+    span = page.evaluate(
+        """() => {
+            const v = window.kzView, net = v.network, box = net.body.container;
+            const pts = Array.from(v.state.shownNodes).map(id => net.canvasToDOM(
+                net.getPositions([id])[id]));
+            const xs = pts.map(p => p.x), ys = pts.map(p => p.y);
+            return {x0: Math.min(...xs), x1: Math.max(...xs), y0: Math.min(...ys),
+                    y1: Math.max(...ys), w: box.clientWidth, h: box.clientHeight};
+        }"""
+    )
+    # the events alone fill the window, and all of them are in it
+    assert (
+        span["x0"] >= 0 and span["x1"] <= span["w"] and 0 <= span["y0"] <= span["y1"] <= span["h"]
+    )
+    assert max((span["x1"] - span["x0"]) / span["w"], (span["y1"] - span["y0"]) / span["h"]) > 0.7
     assert moved(positions, page.evaluate("() => window.kzView.positions()")) < 0.01
 
 
@@ -548,6 +568,15 @@ def test_script_in_labels_and_quotes_executes_nothing(open_view):
     assert page.text_content("#kz-details blockquote") == HOSTILE_QUOTE
     page.hover("#kz-network")
     page.wait_for_timeout(200)
+    # the tooltip, built on first hover, shows the label as text
+    x, y = on_screen(page, page.evaluate("() => window.kzView.state.selected"))
+    page.mouse.move(x + 1, y + 1)
+    page.mouse.move(x, y)
+    page.wait_for_selector("div.vis-tooltip", state="visible")
+    assert HOSTILE_LABEL in page.text_content("div.vis-tooltip")
+    assert page.evaluate("() => document.querySelectorAll('div.vis-tooltip *').length") == (
+        page.evaluate("() => document.querySelectorAll('div.vis-tooltip .kz-tip *').length") + 1
+    )  # our own tip and its parts, nothing the label made
     assert page.evaluate("() => window.__pwned") is None
     injected = "#kz-details script, #kz-details img, #kz-details b"
     assert page.evaluate(f"() => document.querySelectorAll({injected!r}).length") == 0

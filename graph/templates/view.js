@@ -146,8 +146,14 @@
     return el("div", { className: "kz-tip" }, parts);
   }
 
-  KZ_NODES.forEach(function (n) { n.title = nodeTip(n); });
-  KZ_EDGES.forEach(function (e) { e.title = edgeTip(e); });
+  // Tooltips are built when first hovered (vis-network shows them after tooltipDelay), so a
+  // page of thousands of nodes does not build thousands of DOM trees before it is drawn.
+  var tipped = new Set();
+  function addTip(set, id, build) {
+    if (id === undefined || id === null || tipped.has(set + id)) { return; }
+    tipped.add(set + id);
+    (set === "n" ? nodes : edges).update({ id: id, title: build(set === "n" ? byId.get(id) : edgeById.get(id)) });
+  }
 
   // -- Filters decide what is hidden; nothing is removed, so nothing moves --
 
@@ -331,7 +337,8 @@
     ctx.restore();
   });
   network.on("afterDrawing", drawLabels);
-  network.on("hoverNode", function (p) { state.hovered = p.node; });
+  network.on("hoverNode", function (p) { state.hovered = p.node; addTip("n", p.node, nodeTip); });
+  network.on("hoverEdge", function (p) { addTip("e", p.edge, edgeTip); });
   network.on("blurNode", function () { state.hovered = null; network.redraw(); });
 
   // -- Ready: laid out once, then still --
@@ -697,9 +704,9 @@
       groupBox.indeterminate = false;
       applyFilters();
     });
-    var kindsPart = g.kinds.length > 1 || g.kinds[0].kind !== g.label
+    var kindsPart = g.kinds.length > 1
       ? el("details", null, [el("summary", { text: plural(g.kinds.length, "kind", "kinds") }), inner])
-      : el("div", { hidden: "hidden" }, [inner]);
+      : el("div", { hidden: "hidden" }, [inner]); // one kind: the group's box is its box
     kindsList.appendChild(el("li", null, [
       el("label", null, [groupBox, glyph, el("span", { text: g.label }), countSpan(g.count)]),
       kindsPart
