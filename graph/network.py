@@ -553,25 +553,40 @@ def query_network(
 
 
 def select_entities(rows: Iterable[tuple[Node | None, ...]]) -> list[str]:
-    """Every IRI the SELECT rows bind, in the order first met."""
+    """What the SELECT rows bind, in the order first met: IRIs as they are, and each text
+    value as ``"label"`` (a catalogue query often answers with labels; see
+    :func:`entity_network`)."""
     seen: dict[str, None] = {}
     for row in rows:
         for value in row:
             if isinstance(value, URIRef):
                 seen.setdefault(str(value), None)
+            elif isinstance(value, Literal) and value.datatype in (None, XSD.string):
+                seen.setdefault('"' + str(value) + '"', None)
     return list(seen)
 
 
 def entity_network(
-    ds: Dataset | Graph, iris: Iterable[str], *, literals: bool = False, lang: str = "en"
+    ds: Dataset | Graph, names: Iterable[str], *, literals: bool = False, lang: str = "en"
 ) -> nx.MultiDiGraph:
-    """The entities ``iris`` (a SELECT's answer) with every fact among them.
+    """The entities ``names`` (a SELECT's answer, see :func:`select_entities`) with every fact
+    among them: an IRI names its entity, a ``"label"`` the entities labelled exactly so.
 
     Raises:
-        InputError: none of ``iris`` is an entity of the graph.
+        InputError: none of ``names`` is an entity of the graph.
     """
     whole = to_networkx(ds, literals=literals, lang=lang)
-    wanted = [iri for iri in iris if iri in whole]
+    by_label: dict[str, list[str]] = defaultdict(list)
+    for node, data in whole.nodes(data=True):
+        if not data.get("literal"):
+            for text in [data.get("label"), *data.get("alt_labels", [])]:
+                by_label[str(text)].append(node)
+    wanted: list[str] = []
+    for name in names:
+        if name.startswith('"'):
+            wanted += [n for n in by_label.get(name[1:-1], []) if n not in wanted]
+        elif name in whole and name not in wanted:
+            wanted.append(name)
     if not wanted:
         raise InputError(
             "the query's rows name no entity of the graph to draw; bind entities (IRIs),"

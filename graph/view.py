@@ -764,10 +764,14 @@ def view_for(
         lang: the label language to prefer (``kk``, ``ru``...); English is the fallback.
 
     Raises:
-        InputError: unknown or ambiguous entity, bad query, or a graph too large to draw.
+        InputError: unknown or ambiguous entity, bad query (or one reaching a SERVICE), or a
+            graph too large to draw.
     """
     from graph.network import query_network, to_networkx
+    from graph.sandbox import check_query
 
+    if query:
+        check_query(query)  # syntax errors with their line; no SERVICE leaves the machine
     graph = (
         query_network(ds, query, literals=literals, lang=lang)
         if query
@@ -943,8 +947,8 @@ def _directory(store: Store, focus: str, max_rows: int | None) -> nx.MultiDiGrap
         only = f"VALUES ?s {{ <{named}> }} "
     rows = _select_quads(
         store,
-        f"{only}VALUES ?p {{ {predicates} }} GRAPH ?g {{ ?s ?p ?o }} FILTER(isIRI(?s) &&"
-        f" isLiteral(?o) && ?g != <{context.ontology_graph}>)",
+        f"{only}VALUES ?p {{ {predicates} }} GRAPH ?g {{ ?s ?p ?o }}"
+        " FILTER(isIRI(?s) && isLiteral(?o))",
         max_rows,
     )
     names: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
@@ -1042,7 +1046,16 @@ def served_view(
                     graph = triples_to_networkx(triples, gathered.ds, lang=lang)
                 else:
                     entities = select_entities(rows)
-                    gathered.describe(set(entities))
+                    iris = {e for e in entities if not e.startswith('"')}
+                    labels = {e[1:-1] for e in entities if e.startswith('"')}
+                    if labels:  # rows of labels: the entities so labelled
+                        directory = _directory(store, "", max_rows)
+                        iris |= {
+                            n
+                            for n, d in directory.nodes(data=True)
+                            if {d["label"], *d["alt_labels"]} & labels
+                        }
+                    gathered.describe(iris)
                     graph = entity_network(gathered.ds, entities, lang=lang)
             else:
                 raise InputError(

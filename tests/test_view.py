@@ -317,7 +317,7 @@ def test_cli_query_construct_and_select(tmp_path, capsys):
     assert {n["id"] for n in nodes} == {str(KZR["decree-597"]), str(KZR["decree-597-amendment"])}
     assert {e["kz"]["name"] for e in edges} == {"eli:amends", "eli:amended_by"}
     nothing = tmp_path / "count.rq"
-    nothing.write_text("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    nothing.write_text('SELECT (COUNT(*) AS ?n) ("no such label" AS ?l) WHERE { ?s ?p ?o }')
     assert run_cli("--query", str(nothing), "-o", str(out)) == 2
     assert "name no entity of the graph" in capsys.readouterr().err
     assert run_cli("--query", str(tmp_path / "missing.rq")) == 2
@@ -332,8 +332,12 @@ def test_cli_query_takes_catalogue_names(tmp_path, capsys, dataset):
     nodes, _edges, _o = page_data(out.read_text(encoding="utf-8"))
     expected = view_for(dataset, query=get_query("claims").text)
     assert len(nodes) == expected.nodes > 10
-    assert {n["kz"]["group"] for n in nodes} == {"claim"}  # the entities its rows name
+    # the entities its rows name: claims by IRI, their claimants by label
+    assert {"claim", "person", "organisation"} <= {n["kz"]["group"] for n in nodes}
     assert run_cli("--query", "claims.rq", "-o", str(out)) == 0
+    # a federated catalogue query is refused, as `kzgraph query` refuses it by default
+    assert run_cli("--query", "federated-treaty-adoption-dates", "-o", str(out)) == 2
+    assert "SERVICE <https://query.wikidata.org/sparql> is not allowed" in capsys.readouterr().err
     assert run_cli("--query", "no-such-query", "-o", str(out)) == 2
     err = capsys.readouterr().err
     assert "no catalogue query named 'no-such-query'" in err and "single-source-facts" in err
@@ -423,3 +427,15 @@ def test_served_query_view_describes_only_the_result(memory_store, dataset):
     assert status == 200
     assert resolved(page.html) == resolved(view_for(dataset, query=construct).html)
     assert all("VALUES" in t or "GRAPH <" in t or t == construct for t, _c in store.texts)
+
+
+def test_served_select_of_labels_draws_the_entities_so_labelled(memory_store, dataset):
+    from graph.catalogue import get_query
+    from graph.sandbox import check_query
+    from graph.view import served_view
+
+    text = get_query("treaty-to-measures").text  # answers with labels only
+    status, page = served_view(memory_store, base="", query=check_query(text))
+    assert status == 200
+    assert resolved(page.html) == resolved(view_for(dataset, query=text).html)
+    assert str(KZR["iccpr"]) in {n["id"] for n in page_data(page.html)[0]}
