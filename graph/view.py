@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rdflib import Graph, URIRef
+from rdflib import Graph, Literal, URIRef
 
 from graph.errors import InputError
 from graph.network import Evidence
@@ -942,17 +942,15 @@ def _directory(store: Store, focus: str, max_rows: int | None) -> nx.MultiDiGrap
     match = re.fullmatch(r"([A-Za-z][\w.-]*)?:([\w.-]*)", named)
     if match and (match.group(1) or "") in context.prefixes:
         named = context.prefixes[match.group(1) or ""] + match.group(2)
-    only = ""
     if re.match(r"^[a-z][a-z0-9+.-]*:", named, re.IGNORECASE) and _PLAIN_IRI.fullmatch(named):
-        only = f"VALUES ?s {{ <{named}> }} "
-    rows = _select_quads(
-        store,
-        f"{only}VALUES ?p {{ {predicates} }} GRAPH ?g {{ ?s ?p ?o }}"
-        " FILTER(isIRI(?s) && isLiteral(?o))",
-        max_rows,
-    )
+        where = f"VALUES ?s {{ <{named}> }} GRAPH ?g {{ ?s ?p ?o }}"  # the one entity named
+    else:
+        where = f"VALUES ?p {{ {predicates} }} GRAPH ?g {{ ?s ?p ?o }}"
+    wanted = set(LABEL_PREDICATES + ALT_LABEL_PREDICATES)
     names: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
-    for s, p, o, _g in rows:
+    for s, p, o, _g in _select_quads(store, where, max_rows):
+        if str(p) not in wanted or not isinstance(s, URIRef) or not isinstance(o, Literal):
+            continue
         rank = LABEL_PREDICATES.index(str(p)) if str(p) in LABEL_PREDICATES else 99
         lang = getattr(o, "language", None) or ""
         names[str(s)].append((0 if lang.startswith("en") else 1 if not lang else 2, rank, str(o)))
@@ -970,6 +968,28 @@ def _directory(store: Store, focus: str, max_rows: int | None) -> nx.MultiDiGrap
     return directory
 
 
+def _in_memory(store: Store) -> Dataset | None:
+    """The store's own rdflib Dataset when it holds one in this process: drawn from in place,
+    with nothing copied or queried (the other stores are queried for what is shown)."""
+    from rdflib import Dataset
+
+    dataset = getattr(store, "dataset", None)
+    return dataset if isinstance(dataset, Dataset) else None
+
+
+def _named_entities(store: Store, names: list[str], max_rows: int | None) -> set[str]:
+    """The IRIs among ``names`` (see :func:`graph.network.select_entities`), and the entities
+    labelled as the ``"label"`` ones are."""
+    iris = {n for n in names if not n.startswith('"')}
+    labels = {n[1:-1] for n in names if n.startswith('"')}
+    if labels:
+        directory = _directory(store, "", max_rows)
+        iris |= {
+            n for n, d in directory.nodes(data=True) if {d["label"], *d["alt_labels"]} & labels
+        }
+    return iris
+
+
 def served_view(
     store: Store,
     *,
@@ -982,10 +1002,11 @@ def served_view(
 ) -> tuple[int, View | str]:
     """The view ``kzgraph serve`` answers ``/view`` with: (200, page) or (status, message).
 
-    The page is drawn from queries of what it shows, each under the server's row cap: the
-    focus entity's neighbourhood, or the query's result, and then the labels, types, dates,
-    links and evidence of the entities shown (never a copy of the whole store, unless the
-    whole graph is what is asked for). The query has passed :func:`graph.sandbox.check_query`
+    A store that holds an rdflib Dataset in this process is drawn from in place. Any other is
+    queried for what the page shows, each query under the server's row cap: the focus
+    entity's neighbourhood, or the query's result, and then the labels, types, dates, links
+    and evidence of the entities shown (never a copy of the whole store, unless the whole
+    graph is what is asked for). The query has passed :func:`graph.sandbox.check_query`
     (this runs in a query worker, under its time limit). Entities under ``base`` link to the
     server's own entity pages.
 
@@ -1009,28 +1030,34 @@ def served_view(
             return "/" + quote(iri[len(base) :], safe="/:@!$&'()*+,;=-._~%")
         return None
 
+    local = _in_memory(store)
     gathered = _Gathered(store, max_rows)
     try:
         if query is None and focus is None:
-            gathered.everything()
-            graph = to_networkx(gathered.ds, lang=lang)
+            if local is None:
+                gathered.everything()
+            graph = to_networkx(local or gathered.ds, lang=lang)
             shown = "whole graph"
         elif query is None:
             assert focus is not None
-            center = resolve(_directory(store, focus, max_rows), focus)
-            reached, frontier = {center}, {center}
-            for _step in range(depth):
-                frontier = gathered.touching(frontier) - reached
-                reached |= frontier
-                if not frontier:
-                    break
-            gathered.vocabulary()
-            gathered.describe(reached)
-            graph = to_networkx(gathered.ds, lang=lang)
-            focus, shown = f"<{center}>", "whole graph"
+            if local is None:
+                center = resolve(_directory(store, focus, max_rows), focus)
+                reached, frontier = {center}, {center}
+                for _step in range(depth):
+                    frontier = gathered.touching(frontier) - reached
+                    reached |= frontier
+                    if not frontier:
+                        break
+                gathered.vocabulary()
+                gathered.describe(reached)
+                focus = f"<{center}>"
+            graph = to_networkx(local or gathered.ds, lang=lang)
+            shown = "whole graph"
         else:
             answer = store.query(query, max_rows)
-            gathered.vocabulary()
+            if local is None:
+                gathered.vocabulary()
+            source = local or gathered.ds
             if answer.is_graph or answer.form == "SELECT":
                 if answer.is_graph:
                     triples = list(answer.graph())
@@ -1041,22 +1068,21 @@ def served_view(
                 if answer.is_graph or {"s", "p", "o"} <= set(names):
                     if not answer.is_graph:
                         triples = select_triples(names, rows)
-                    iris = {str(t) for s, _p, o in triples for t in (s, o) if isinstance(t, URIRef)}
-                    gathered.describe(iris)
-                    graph = triples_to_networkx(triples, gathered.ds, lang=lang)
+                    if local is None:
+                        gathered.describe(
+                            {
+                                str(t)
+                                for s, _p, o in triples
+                                for t in (s, o)
+                                if isinstance(t, URIRef)
+                            }
+                        )
+                    graph = triples_to_networkx(triples, source, lang=lang)
                 else:
                     entities = select_entities(rows)
-                    iris = {e for e in entities if not e.startswith('"')}
-                    labels = {e[1:-1] for e in entities if e.startswith('"')}
-                    if labels:  # rows of labels: the entities so labelled
-                        directory = _directory(store, "", max_rows)
-                        iris |= {
-                            n
-                            for n, d in directory.nodes(data=True)
-                            if {d["label"], *d["alt_labels"]} & labels
-                        }
-                    gathered.describe(iris)
-                    graph = entity_network(gathered.ds, entities, lang=lang)
+                    if local is None:
+                        gathered.describe(_named_entities(store, entities, max_rows))
+                    graph = entity_network(source, entities, lang=lang)
             else:
                 raise InputError(
                     "an ASK query has no graph to show; write a CONSTRUCT or SELECT query"
