@@ -311,19 +311,26 @@ def effective_dates(graph: nx.MultiDiGraph) -> dict[str, dict[str, Any]]:
     for node, data in graph.nodes(data=True):
         if data.get("date"):
             when[node] = {"when": data["date"], "basis": "own"}
+    wholes: dict[str, list[str]] = defaultdict(list)
+    amending: set[str] = set()
+    for u, v, k in graph.edges(keys=True):
+        if k in INCLUDES:
+            wholes[v].append(u)
+        elif k in PART_OF:
+            wholes[u].append(v)
+        elif k in AMENDS:
+            amending.add(u)
     for _round in range(3):  # a part of a part of a dated whole
         changed = False
-        for node in graph.nodes:
+        for node, found in wholes.items():
             if node in when:
                 continue
-            wholes = [u for u, _v, k in graph.in_edges(node, keys=True) if k in INCLUDES]
-            wholes += [v for _u, v, k in graph.out_edges(node, keys=True) if k in PART_OF]
-            dated = sorted((when[w]["when"], w) for w in wholes if w in when)
+            dated = sorted((when[w]["when"], w) for w in found if w in when)
             # an amending act introduces what it includes; the act it amends holds it only
             # as amended, so the amendment's date wins over the earlier act's
-            amending = [(d, w) for d, w in dated if _amends(graph, w)]
+            amended = [(d, w) for d, w in dated if w in amending]
             if dated:
-                day, whole = (amending or dated)[0]
+                day, whole = (amended or dated)[0]
                 label = graph.nodes[whole].get("label", whole)
                 when[node] = {"when": day, "basis": f"the date of {label}, which includes it"}
                 changed = True
@@ -344,10 +351,6 @@ def effective_dates(graph: nx.MultiDiGraph) -> dict[str, dict[str, Any]]:
                 "basis": f"the earliest publication date of “{source}”, which reports it",
             }
     return when
-
-
-def _amends(graph: nx.MultiDiGraph, node: str) -> bool:
-    return any(k in AMENDS for _u, _v, k in graph.out_edges(node, keys=True))
 
 
 def _evidence_json(ev: Evidence) -> dict[str, Any]:
