@@ -462,8 +462,16 @@ def test_the_panel_groups_evidence_by_connection_and_states_number_changes(open_
     (from_amendment,) = [t for t in items if t.startswith("←includes measure— Amendment")]
     assert "stated by one article only" in from_amendment
     assert "Igor Rogov (author's statement), opinion piece ¶9, the only source" in from_amendment
+    # what is not connected to it fades; its neighbours stay bright; nothing moved
+    faded = page.evaluate(
+        """id => window.kzView.nodes.get().filter(n => n.opacity === 0.2).map(n => n.id)"""
+    )
+    assert AMENDMENT not in faded and THRESHOLD not in faded and ROGOV in faded
     # links out have their own place (issue 16 adds match and status to each)
     assert page.locator('#kz-details [data-kz-slot="external-links"]').count() == 1
+    page.focus("#kz-network")
+    page.keyboard.press("Escape")
+    assert page.evaluate("() => window.kzView.nodes.get().filter(n => n.opacity < 1).length") == 0
 
 
 def test_cite_this_fact(open_view, whole):

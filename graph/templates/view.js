@@ -212,6 +212,36 @@
     network.redraw();
   }
 
+  // -- Emphasis: a selection fades what is not connected to it (nothing moves) --
+
+  var opacity = new Map(); // node or edge id -> opacity now drawn (absent: 1)
+  var near = null; // the ids kept bright, or null when nothing is selected
+
+  function emphasise(nodeIds, edgeIds) {
+    near = nodeIds ? new Set(nodeIds) : null;
+    var keepEdges = edgeIds ? new Set(edgeIds) : null;
+    var nodeChanges = [], edgeChanges = [];
+    KZ_NODES.forEach(function (n) {
+      var o = !near || near.has(n.id) ? 1 : 0.2;
+      if ((opacity.get(n.id) || 1) !== o) { opacity.set(n.id, o); nodeChanges.push({ id: n.id, opacity: o }); }
+    });
+    KZ_EDGES.forEach(function (e) {
+      var o = !keepEdges || keepEdges.has(e.id) ? 1 : 0.12;
+      if ((opacity.get(e.id) || 1) !== o) {
+        opacity.set(e.id, o);
+        edgeChanges.push({ id: e.id, color: { color: e.color.color, opacity: o } });
+      }
+    });
+    if (nodeChanges.length) { nodes.update(nodeChanges); }
+    if (edgeChanges.length) { edges.update(edgeChanges); }
+  }
+
+  function emphasiseNode(id) {
+    var around = [id], incident = edgesOf.get(id).slice();
+    incident.forEach(function (eid) { var e = edgeById.get(eid); around.push(e.from, e.to); });
+    emphasise(around, incident);
+  }
+
   // -- Labels: constant on screen, the best connected first, never on top of each other --
 
   var LABEL_FONT = "12px system-ui, -apple-system, 'Segoe UI', sans-serif";
@@ -287,7 +317,7 @@
       var bw = measure(ctx, str, LABEL_FONT) + (force ? 8 : 4);
       var top = sy + node.options.size * scale + 2;
       if (fits(sx - bw / 2, top, bw, 15) || force) {
-        text(str, sx - bw / 2 + 2, top + 1, LABEL_FONT, "#1d2733", force);
+        text(str, sx - bw / 2 + 2, top + 1, LABEL_FONT, near && !near.has(id) ? "#b3bac2" : "#1d2733", force);
       }
     }
 
@@ -396,6 +426,7 @@
   function showHint() {
     state.selected = null;
     state.selectedEdge = null;
+    emphasise(null, null);
     clear(details);
     details.appendChild(el("p", { className: "kz-hint", text: "Click a node or an edge to see its details and sources." }));
   }
@@ -484,7 +515,7 @@
   function sourcesInBrief(indices) {
     return indices.filter(evShown).map(function (i) {
       var ev = evidence[i];
-      return (ev.curated ? "curators" : ev.claimant || "?") + ", " + whereText(ev);
+      return (ev.curated ? "kzgraph curators" : ev.claimant || "?") + ", " + whereText(ev);
     }).join("; ");
   }
 
@@ -585,7 +616,21 @@
     details.appendChild(el("p", { className: "kz-name", text: e.kz.name }));
     details.appendChild(el("h4", { text: "Sources of this statement (" + e.kz.ev.length + ")" }));
     details.appendChild(evidenceList(e.kz.ev, { fact: factText(e), iris: [byId.get(e.from).kz.iri, byId.get(e.to).kz.iri] }));
+    emphasise([e.from, e.to], [id]);
     showTab("details");
+  }
+
+  /** A scale that centres on the node with all its neighbours shown in the window. */
+  function closeUp(id) {
+    var at = network.getPositions([id])[id], reach = 0;
+    edgesOf.get(id).forEach(function (eid) {
+      if (!state.shownEdges.has(eid)) { return; }
+      var e = edgeById.get(eid), other = e.from === id ? e.to : e.from;
+      var p = network.getPositions([other])[other];
+      reach = Math.max(reach, Math.hypot(p.x - at.x, p.y - at.y));
+    });
+    var fits = reach ? 0.42 * Math.min(container.clientWidth, container.clientHeight) / reach : 1.1;
+    return Math.max(0.25, Math.min(1.3, fits));
   }
 
   function select(id, move) {
@@ -598,9 +643,10 @@
     if (move) {
       state.focused = null;
       network.once("animationFinished", function () { state.focused = id; });
-      network.focus(id, { scale: Math.max(1.1, network.getScale()), animation: { duration: 400, easingFunction: "easeInOutQuad" } });
+      network.focus(id, { scale: closeUp(id), animation: { duration: 400, easingFunction: "easeInOutQuad" } });
     }
     showNode(id);
+    emphasiseNode(id);
     showTab("details");
     network.redraw();
   }
