@@ -29,8 +29,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "catalogue name works as in `kzgraph query`. ENTITY is a label, a prefixed name\n"
         "(kzr:igor-rogov) or an IRI.",
         'kzgraph view --focus "Igor Rogov" --depth 2 -o rogov.html\n'
-        "kzgraph view --query my-construct.rq -o result.html\n"
-        "kzgraph view --query claims -o claims.html",
+        "kzgraph view --query treaty-to-measures -o treaties.html",
     )
     parser.add_argument(
         "-o",
