@@ -759,8 +759,9 @@ def view_for(
         ds: the dataset.
         focus: an entity by label, prefixed name or IRI (see :mod:`graph.resolve`).
         depth: how many steps around ``focus`` to show.
-        query: SPARQL text: a CONSTRUCT/DESCRIBE, or a SELECT binding ?s ?p ?o. With ``focus``
-            too, the neighbourhood is taken within the query's graph.
+        query: SPARQL text: a CONSTRUCT/DESCRIBE, a SELECT binding ?s ?p ?o, or any other
+            SELECT (the entities its rows name, by IRI or exact label, with the facts among
+            them). With ``focus`` too, the neighbourhood is taken within the query's graph.
         literals: draw literal values as nodes.
         title: the page title (default: says what is shown).
         entity_url: see :func:`render`.
@@ -819,7 +820,7 @@ def _select_quads(store: Store, where: str, max_rows: int | None) -> list[tuple[
 
     text = f"SELECT ?s ?p ?o ?g WHERE {{ {where} }}"
     rows = store.query(check_query(text, parse=False), max_rows).rows()
-    return [tuple(r) for r in rows if None not in r]  # type: ignore[misc]
+    return [tuple(t for t in r if t is not None) for r in rows if None not in r]
 
 
 class _Gathered:
