@@ -377,6 +377,13 @@ def test_on_the_last_day_of_2021_the_amendment_its_measures_and_claims_are_hidde
     assert page.locator("#kz-tick-marks span").count() >= 5  # ticks for the dated events
     page.uncheck("#kz-undated")
     assert ROGOV not in page.evaluate("() => Array.from(window.kzView.state.shownNodes)")
+    # the list of dated events moves the slider to one
+    page.click("#kz-dated-events summary")
+    signed = network.nodes[str(KZR["decree-597"])]["date"]
+    page.click(f'#kz-tick-list button:text-is("{signed} Decree 597")')
+    assert page.evaluate("() => window.kzView.state.dateLimit") == signed
+    assert page.text_content("#kz-date-label").startswith(signed)
+    assert AMENDMENT not in page.evaluate("() => Array.from(window.kzView.state.shownNodes)")
     # the panel says where an undated item's date comes from
     set_slider(page, None)
     page.evaluate("id => window.kzView.select(id, false)", THRESHOLD)
