@@ -210,7 +210,7 @@ def render(
                 "short": short,
                 "group": group,
                 "degree": degree.get(node, 0),
-                **when.get(node, {"when": None, "basis": None}),
+                **when.get(node, {"when": None, "basis": None, "shown": None}),
             },
         }
         if shape == "box":
@@ -310,7 +310,7 @@ def effective_dates(graph: nx.MultiDiGraph) -> dict[str, dict[str, Any]]:
     when: dict[str, dict[str, Any]] = {}
     for node, data in graph.nodes(data=True):
         if data.get("date"):
-            when[node] = {"when": data["date"], "basis": "own"}
+            when[node] = {"when": data["date"], "basis": "own", "shown": _as_written(data)}
     wholes: dict[str, list[str]] = defaultdict(list)
     amending: set[str] = set()
     for u, v, k in graph.edges(keys=True):
@@ -332,7 +332,12 @@ def effective_dates(graph: nx.MultiDiGraph) -> dict[str, dict[str, Any]]:
             if dated:
                 day, whole = (amended or dated)[0]
                 label = graph.nodes[whole].get("label", whole)
-                when[node] = {"when": day, "basis": f"the date of {label}, which includes it"}
+                shown = when[whole]["shown"]
+                when[node] = {
+                    "when": day,
+                    "basis": f"the date of {label} ({shown}), which includes it",
+                    "shown": shown,
+                }
                 changed = True
         if not changed:
             break
@@ -349,8 +354,17 @@ def effective_dates(graph: nx.MultiDiGraph) -> dict[str, dict[str, Any]]:
             when[node] = {
                 "when": day,
                 "basis": f"the earliest publication date of “{source}”, which reports it",
+                "shown": day,
             }
     return when
+
+
+def _as_written(data: Mapping[str, Any]) -> str:
+    """A node's key date as precise as the source gives it (``2022``, ``2021-06``, a day)."""
+    for d in data.get("dates", []):
+        if d.get("key") and d.get("start") == data.get("date"):
+            return str(d["value"])[: {"year": 4, "month": 7}.get(d.get("precision", ""), 10)]
+    return str(data.get("date"))
 
 
 def _evidence_json(ev: Evidence) -> dict[str, Any]:
@@ -540,7 +554,7 @@ def _date_range(
     if not dates:
         return None
     ticks = sorted(
-        (w["when"], str(graph.nodes[n].get("label", n)), n)
+        (w["when"], str(graph.nodes[n].get("label", n)), n, w["shown"])
         for n, w in when.items()
         if w["basis"] == "own"
     )
@@ -549,7 +563,10 @@ def _date_range(
         "max": dates[-1],
         "count": len(dates),
         "undated": graph.number_of_nodes() - len(dates),
-        "ticks": [{"date": d, "label": label, "id": n} for d, label, n in ticks[:400]],
+        "ticks": [
+            {"date": d, "shown": shown, "label": label, "id": n}
+            for d, label, n, shown in ticks[:400]
+        ],
     }
 
 

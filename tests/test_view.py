@@ -180,14 +180,19 @@ def test_undated_measures_and_claims_take_the_date_of_what_they_belong_to(networ
         # hidden on the last day of 2021, though EU Reporter has Decree 597 (June 2021)
         # include one of them: the decree as amended
         assert when[measure]["when"] == "2022-04-13", measure
-        assert when[measure]["basis"] == "the date of Amendment to Decree 597, which includes it"
+        assert when[measure]["basis"] == (
+            "the date of Amendment to Decree 597 (2022-04-13), which includes it"
+        )
     about = "https://schema.org/about"
     claims = [u for u, _v, k in network.in_edges(amendment, keys=True) if k == about]
     assert claims
     for claim in claims:
         assert network.nodes[claim]["group"] == "claim"
         assert when[claim]["when"] == "2022-04-13"  # its articles' earliest publication day
-    assert when[amendment] == {"when": "2022-04-13", "basis": "own"}
+    assert when[amendment] == {"when": "2022-04-13", "basis": "own", "shown": "2022-04-13"}
+    # a date is shown as precise as the source gives it
+    reforms = when[str(KZR["tokayev-reforms"])]
+    assert reforms["when"] == "2022-01-01" and reforms["shown"] == "2022"
     assert when[str(KZR["decree-597"])]["when"].startswith("2021-06")
     assert ROGOV not in when  # undated: marked, shown unless the reader hides undated items
 

@@ -551,7 +551,7 @@
 
   function whenLine(kz) {
     if (kz.when && kz.basis === "own") { return null; }
-    if (kz.when) { return "In the time line from " + kz.when + ": " + kz.basis + "."; }
+    if (kz.when) { return "In the time line from " + kz.shown + ": " + kz.basis + "."; }
     return "Undated: shown at every date unless “show undated items” is unticked.";
   }
 
@@ -763,8 +763,7 @@
   function agentList(listId, items, hidden) {
     var list = document.getElementById(listId);
     items.forEach(function (a) {
-      var label = [el("span", { text: a.label })];
-      if (a.kind) { label.push(el("span", { className: "kz-hint", text: " (" + a.kind + ")" })); }
+      var label = [el("span", null, [a.label, a.kind ? el("span", { className: "kz-hint", text: " (" + a.kind + ")" }) : null])];
       list.appendChild(el("li", null, [el("label", null, [checkbox(a.iri, hidden)].concat(label).concat([countSpan(a.count)]))]));
     });
   }
@@ -851,12 +850,12 @@
       var day = dayOf(t.date);
       if (!marked.has(day)) {
         marked.add(day);
-        ticks.appendChild(el("option", { value: String(day), label: t.date }));
-        var mark = el("span", { title: t.date });
+        ticks.appendChild(el("option", { value: String(day), label: t.shown }));
+        var mark = el("span", { title: t.shown + " " + t.label });
         mark.style.left = (100 * (day - first + 1) / span) + "%";
         marks.appendChild(mark);
       }
-      var go = el("button", { type: "button", className: "kz-link-button", text: t.date + " " + t.label });
+      var go = el("button", { type: "button", className: "kz-link-button", text: t.shown + " " + t.label });
       go.addEventListener("click", function () { setDate(day >= last ? null : t.date); });
       tickList.appendChild(el("li", null, [go]));
     });
