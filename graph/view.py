@@ -885,12 +885,7 @@ class _Gathered:
         and claimants."""
         from rdflib import URIRef
 
-        todo = sorted(iris - self.described)
-        self.described.update(todo)
-        rows: list[tuple[Node, ...]] = []
-        for values in self._values("s", todo):
-            rows += _select_quads(self.store, f"{values} GRAPH ?g {{ ?s ?p ?o }}", self.max_rows)
-        self.add(rows)
+        rows = self.describe_plain(iris)
         passages = sorted({str(r[3]) for r in rows} - self.described)
         self.described.update(passages)
         prov_rows: list[tuple[Node, ...]] = []
@@ -910,6 +905,7 @@ class _Gathered:
         return rows
 
     def describe_plain(self, iris: set[str]) -> list[tuple[Node, ...]]:
+        """Every quad about ``iris`` not yet described."""
         todo = sorted(iris - self.described)
         self.described.update(todo)
         rows: list[tuple[Node, ...]] = []
