@@ -56,6 +56,7 @@ TARGETS = {
     "build_ratio": ("`kzgraph build` vs parsing the inputs plus pySHACL", 1.5, "<="),
     "view_5000_s": ("network view, 5,000 nodes drawn (s)", 5.0, "<"),
     "view_20000_refused": ("network view, 20,000 nodes refused or clustered", 1, ">="),
+    "view_whole_s": ("network view of the whole curated graph ready (s)", 2.0, "<"),
     "cold_start_s": ("cold start of `kzgraph query <catalogue query>` (s)", 0.5, "<"),
     "cold_ratio": (
         "cold start of `kzgraph query <catalogue query>` vs `python -c 'import pyoxigraph'`",
@@ -612,6 +613,13 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
                 detail["view_5000_s"] = (
                     f"write {record['write_seconds']:.2f} s + draw {record['draw_seconds']:.2f} s"
                 )
+            if record.get("whole") and record.get("draw_seconds") is not None:
+                measured["view_whole_s"] = record["draw_seconds"]
+                detail["view_whole_s"] = (
+                    f"{record['nodes']} nodes, {record['edges']} edges; opened to ready"
+                    f" (written in {record['write_seconds']:.2f} s)"
+                )
+                continue
             if record["nodes"] >= 20000:
                 measured["view_20000_refused"] = 1 if record.get("refused") else 0
                 detail["view_20000_refused"] = record.get("message", "not refused")
@@ -775,6 +783,8 @@ def markdown(results: dict[str, Any]) -> str:
                 if r.get("refused")
                 else r.get("error") or r.get("draw_error") or "drawn"
             )
+            if r.get("whole") and result == "drawn":
+                result = "the curated graph, whole: ready to use"
             lines.append(
                 f"| {r['nodes']:,} | {fmt(r.get('edges'))} | {fmt(r.get('write_seconds'))} |"
                 f" {fmt(r.get('html_mb'))} | {fmt(r.get('draw_seconds'))} | {result} |"

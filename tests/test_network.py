@@ -203,8 +203,11 @@ def test_select_query_needs_s_p_o(dataset):
         dataset, "SELECT ?s ?p ?o WHERE { ?s ?p ?o . FILTER(?s = kzr:igor-rogov) }"
     )
     assert ROGOV in graph and graph.out_degree(ROGOV) >= 2
-    with pytest.raises(InputError, match=r"must bind \?s \?p \?o .*binds \?x"):
-        query_network(dataset, "SELECT ?x WHERE { ?x a kz:Decree }")
+    # a SELECT of other variables: the entities its rows name, with the facts among them
+    decrees = query_network(dataset, "SELECT ?x WHERE { ?x a kz:Decree }")
+    assert set(decrees) == {str(KZR["decree-597"])} and decrees.graph["prefixes"]
+    with pytest.raises(InputError, match="name no entity of the graph"):
+        query_network(dataset, "SELECT ?x WHERE { BIND(1 AS ?x) }")
     with pytest.raises(InputError, match="ASK"):
         query_network(dataset, "ASK { ?s ?p ?o }")
 
@@ -279,3 +282,15 @@ def test_conversion_of_5000_entities_is_fast_and_complete():
         if str(g).startswith(str(KZE)) and p != RDF.type and isinstance(o, URIRef)
     )
     assert elapsed < 10, f"conversion took {elapsed:.1f} s"
+
+
+def test_evidence_knows_the_curators_the_kind_of_source_and_its_publication_day(dataset):
+    graph = to_networkx(dataset)
+    passages = graph.graph["evidence"]
+    curated = passages[str(KZE["curation-amendment-date"])]
+    assert curated.curated and curated.claimant_label == "kzgraph curators"
+    opinion = passages[str(KZE["opinion-p09-party-threshold"])]
+    assert not opinion.curated and opinion.source_kind == "opinion piece"
+    assert opinion.source_date == "2022-04-13"  # kz:publishedNotBefore
+    outlet = passages[str(KZE["eureporter-p07-party-threshold"])]
+    assert outlet.source_kind == "EU Reporter article"  # its schema:publisher
