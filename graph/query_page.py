@@ -1,8 +1,8 @@
 """The query page's examples: the catalogue as a reader first meets it.
 
-Predeclared ``PREFIX`` lines are dropped (the endpoint declares them, so a query's first screen
-is the query), and a query that calls ``SERVICE`` on an endpoint this server may not call is
-left out rather than offered only to fail.
+The header comment goes (the page shows the title and description beside the editor; the
+editor folds the PREFIX lines), and a query that calls ``SERVICE`` on an endpoint this server
+may not call is left out rather than offered only to fail.
 """
 
 from __future__ import annotations
@@ -11,21 +11,15 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-_PREFIX_LINE = re.compile(r"^\s*PREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>\s*$", re.IGNORECASE)
 _SERVICE = re.compile(r"\bSERVICE\s+(?:SILENT\s+)?<([^>]*)>", re.IGNORECASE)
 
 
-def without_predeclared_prefixes(text: str, prefixes: Mapping[str, str]) -> str:
-    """``text`` without the PREFIX lines that declare exactly what the endpoint predeclares."""
-    kept = []
-    for line in text.splitlines():
-        match = _PREFIX_LINE.match(line)
-        if match and prefixes.get(match.group(1) or "") == match.group(2):
-            continue
-        kept.append(line)
-    body = "\n".join(kept)
-    # the blank line that separated the prefixes from the query goes with them
-    return re.sub(r"(\A(?:#[^\n]*\n)*)\n+", r"\1", body) + "\n"
+def without_header(text: str) -> str:
+    """``text`` without its leading ``#`` header (the page shows the title and description)."""
+    lines = text.splitlines()
+    while lines and (lines[0].lstrip().startswith("#") or not lines[0].strip()):
+        lines.pop(0)
+    return "\n".join(lines) + "\n"
 
 
 def services(text: str) -> list[str]:
@@ -36,7 +30,6 @@ def services(text: str) -> list[str]:
 def example_queries(
     catalogue: Iterable[Mapping[str, str]],
     allowed_services: Iterable[str],
-    prefixes: Mapping[str, str],
 ) -> list[dict[str, Any]]:
     """The catalogue entries this server can run, as the query page shows them."""
     allowed = set(allowed_services)
@@ -49,7 +42,7 @@ def example_queries(
                 "name": q["name"],
                 "title": q["title"],
                 "description": q["description"],
-                "query": without_predeclared_prefixes(q["text"], prefixes),
+                "query": without_header(q["text"]),
             }
         )
     return out

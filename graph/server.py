@@ -402,9 +402,7 @@ class KzGraphServer:
         from graph.query_page import example_queries
 
         policy = getattr(self.pool, "policy", None)
-        examples = example_queries(
-            self.config.catalogue, getattr(policy, "allowed_services", ()), PREFIXES
-        )
+        examples = example_queries(self.config.catalogue, getattr(policy, "allowed_services", ()))
         return self.templates.TemplateResponse(
             request,
             "query.html",

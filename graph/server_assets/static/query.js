@@ -70,7 +70,7 @@
       return tabConfig;
     },
     endpointCatalogueOptions: { getData: function () { return [{ endpoint: config.endpoint }]; } },
-    yasqe: { value: initial },
+    yasqe: { value: initial, editorHeight: "260px" },
     yasr: {
       prefixes: prefixes,
       pluginOrder: ["table", "timeline", "chart", "network", "response"],
@@ -81,6 +81,23 @@
 
   function tab() { return yasgui.getTab(); }
   tab().setEndpoint && tab().setEndpoint(config.endpoint);
+
+  // The endpoint predeclares the common prefixes, but the editor checks that each prefix a
+  // query uses is declared: declare the ones used (as YASQE does with prefix.cc) and fold them.
+  var PNAME = /(^|[\s{}();,.\/^|!=<>*+\[\]])([A-Za-z][\w.-]*)?:(?=[\w\-.%]|\s|$)/g;
+  function declareUsedPrefixes(yasqe, fold) {
+    var declared = yasqe.getPrefixesFromQuery();
+    var text = yasqe.getValueWithoutComments().replace(/"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|<[^>\s]*>/g, " ");
+    var missing = {};
+    var match;
+    PNAME.lastIndex = 0;
+    while ((match = PNAME.exec(text)) !== null) {
+      var prefix = match[2] || "";
+      if (!(prefix in declared) && prefixes[prefix] && !/^PREFIX$/i.test(prefix)) { missing[prefix] = prefixes[prefix]; }
+    }
+    if (Object.keys(missing).length) { yasqe.addPrefixes(missing); }
+    if (fold) { yasqe.collapsePrefixes(true); }
+  }
 
   // The address always holds the current query, so a reload keeps it and a copy shares it.
   var pending = null;
@@ -93,11 +110,20 @@
     var yasqe = t.getYasqe && t.getYasqe();
     if (!yasqe || yasqe.__kzWatched) { return; }
     yasqe.__kzWatched = true;
-    yasqe.on("change", function () { clearTimeout(pending); pending = setTimeout(remember, 300); });
+    yasqe.on("change", function () {
+      clearTimeout(pending);
+      pending = setTimeout(function () { declareUsedPrefixes(yasqe, false); remember(); }, 400);
+    });
+    declareUsedPrefixes(yasqe, true);
   }
   watch(tab());
   yasgui.on("tabChange", function (_y, t) { watch(t); remember(); });
   yasgui.on("query", function () { remember(); });
+  // Ctrl-Enter or the run button: declare what the query uses first
+  yasgui.on("tabAdd", function () { setTimeout(function () { watch(tab()); }, 0); });
+  document.getElementById("yasgui").addEventListener("mousedown", function (ev) {
+    if (ev.target.closest && ev.target.closest(".yasqe_queryButton")) { declareUsedPrefixes(tab().getYasqe(), false); }
+  }, true);
   remember();
 
   // "Open the result in the network view": a SELECT's IRIs and the facts between them
@@ -118,6 +144,10 @@
       var example = examples[Number(button.getAttribute("data-index"))];
       var t = tab();
       t.setQuery(example.query);
+      t.getYasqe().collapsePrefixes(true);
+      var about = document.getElementById("example-description");
+      about.textContent = example.title + ": " + example.description;
+      about.hidden = false;
       remember();
       t.getYasqe().query();
     });

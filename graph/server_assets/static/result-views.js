@@ -22,9 +22,16 @@
     Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
     return node;
   }
-  function icon(letter) {
-    var span = el("span", { "class": "kz-plugin-icon", "aria-hidden": "true" }, letter);
-    return span;
+  // Plugin icons as small inline drawings (the page's fonts may lack symbol glyphs).
+  var ICONS = {
+    timeline: "M3 8h18M7 4v8M12 6v4M17 4v8M5 16h6M13 16h6",
+    chart: "M4 20V10M10 20V4M16 20v-7M2 20h20",
+    network: "M6 6l12 4M6 6l4 12M18 10l-8 8M6 6m-2.5 0a2.5 2.5 0 1 0 5 0a2.5 2.5 0 1 0 -5 0"
+  };
+  function icon(name) {
+    var svg = svgEl("svg", { viewBox: "0 0 24 24", width: "16", height: "16", "class": "kz-plugin-icon", "aria-hidden": "true" });
+    svg.appendChild(svgEl("path", { d: ICONS[name], fill: "none", stroke: "currentColor", "stroke-width": "2" }));
+    return svg;
   }
   // A cell as a reader sees it: an IRI as a local link with its short name, a literal as text.
   function cell(binding) {
@@ -52,7 +59,7 @@
     var r = this.yasr.results;
     return !!(r && r.getBindings && r.getVariables && r.getBindings().length && columnOf(r, DATE_TYPES));
   };
-  Timeline.prototype.getIcon = function () { return icon("⏱"); };
+  Timeline.prototype.getIcon = function () { return icon("timeline"); };
   Timeline.prototype.draw = function () {
     var results = this.yasr.results;
     var dateVar = columnOf(results, DATE_TYPES);
@@ -86,7 +93,7 @@
     var r = this.yasr.results;
     return !!(r && r.getBindings && r.getVariables && r.getBindings().length && columnOf(r, NUMBER_TYPES));
   };
-  Chart.prototype.getIcon = function () { return icon("▤"); };
+  Chart.prototype.getIcon = function () { return icon("chart"); };
   Chart.prototype.draw = function () {
     var results = this.yasr.results;
     var numVar = columnOf(results, NUMBER_TYPES);
@@ -181,7 +188,7 @@
     var r = this.yasr.results;
     return !!(r && r.getBindings && r.getVariables && r.getBindings().length && kz.resultIris(r).length >= 1);
   };
-  Network.prototype.getIcon = function () { return icon("⚭"); };
+  Network.prototype.getIcon = function () { return icon("network"); };
   Network.prototype.draw = function () {
     var results = this.yasr.results;
     var wrap = el("div", { "class": "kz-network", id: "kz-network" });
