@@ -135,9 +135,10 @@
     return order.slice(0, MAX_NODES);
   };
   function values(iris) { return iris.map(function (i) { return "<" + i.replace(/[<>"{}|^`\\\s]/g, "") + ">"; }).join(" "); }
+  // For the network view: the IRIs, the facts between them and their other links to things
   kz.networkQuery = function (iris) {
-    var list = values(iris);
-    return "CONSTRUCT { ?s ?p ?o } WHERE { VALUES ?s { " + list + " } VALUES ?o { " + list + " } ?s ?p ?o }";
+    return "CONSTRUCT { ?s ?p ?o } WHERE { VALUES ?s { " + values(iris) + " } ?s ?p ?o " +
+      "FILTER(isIRI(?o) && ?p != <http://www.w3.org/1999/02/22-rdf-syntax-ns#type>) }";
   };
   function ask(query) {
     var body = new URLSearchParams();
@@ -196,11 +197,27 @@
     wrap.appendChild(caption);
     this.yasr.resultsEl.appendChild(wrap);
     var iris = kz.resultIris(results);
+    var inResult = {};
+    iris.forEach(function (iri) { inResult[iri] = true; });
     var rows = results.getBindings();
     var vars = results.getVariables();
-    var labelsQuery = "SELECT ?x ?label WHERE { VALUES ?x { " + values(iris) + " } ?x rdfs:label ?label FILTER(LANG(?label) = \"en\" || LANG(?label) = \"\") }";
+    function labelsQuery(list) {
+      return "SELECT ?x ?label WHERE { VALUES ?x { " + values(list) + " } ?x <http://www.w3.org/2000/01/rdf-schema#label> ?label FILTER(LANG(?label) = \"en\" || LANG(?label) = \"\") }";
+    }
     var factsQuery = "SELECT ?s ?p ?o WHERE { VALUES ?s { " + values(iris) + " } VALUES ?o { " + values(iris) + " } ?s ?p ?o }";
-    return Promise.all([ask(factsQuery), ask(labelsQuery)]).then(function (answers) {
+    // no fact between them: draw what they link to instead (one step out)
+    var outQuery = "SELECT ?s ?p ?o WHERE { VALUES ?s { " + values(iris) + " } ?s ?p ?o FILTER(isIRI(?o) && ?p != <http://www.w3.org/1999/02/22-rdf-syntax-ns#type>) } LIMIT 300";
+    var widened = false;
+    return ask(factsQuery).then(function (facts) {
+      if (facts.results.bindings.length) { return facts; }
+      widened = true;
+      return ask(outQuery);
+    }).then(function (facts) {
+      facts.results.bindings.forEach(function (b) {
+        if (iris.indexOf(b.o.value) < 0 && iris.length < MAX_NODES * 2) { iris.push(b.o.value); }
+      });
+      return Promise.all([facts, ask(labelsQuery(iris))]);
+    }).then(function (answers) {
       var labels = {};
       answers[1].results.bindings.forEach(function (b) { labels[b.x.value] = b.label.value; });
       var nodes = iris.map(function (iri) { return { id: iri, label: labels[iri] || kz.shortName(iri) }; });
@@ -209,7 +226,7 @@
       var edges = [];
       var linked = {};
       answers[0].results.bindings.forEach(function (b) {
-        if (b.s.value === b.o.value) { return; }
+        if (b.s.value === b.o.value || !byId[b.s.value] || !byId[b.o.value]) { return; }
         edges.push({ source: byId[b.s.value], target: byId[b.o.value], label: kz.shortName(b.p.value), fact: true });
         linked[b.s.value + " " + b.o.value] = linked[b.o.value + " " + b.s.value] = true;
       });
@@ -225,7 +242,10 @@
         }
       });
       var facts = edges.filter(function (e) { return e.fact; }).length;
-      caption.textContent = nodes.length + " IRIs from the result, " + facts + " facts between them" +
+      var first = results.getBindings().length ? kz.resultIris(results).length : 0;
+      caption.textContent = (widened
+        ? first + " IRIs from the result (no fact links them directly) and " + (nodes.length - first) + " things they link to, " + facts + " facts"
+        : nodes.length + " IRIs from the result, " + facts + " facts between them") +
         (edges.length > facts ? "; dashed lines join IRIs of one row" : "") + ". Click a node for its page.";
       var width = 900, height = Math.max(360, Math.min(900, 120 + nodes.length * 14));
       layout(nodes, edges, width, height);
@@ -242,7 +262,7 @@
         }
       });
       nodes.forEach(function (node) {
-        var link = svgEl("a", { href: kz.localHref(node.id), "class": "kz-node" });
+        var link = svgEl("a", { href: kz.localHref(node.id), "class": inResult[node.id] ? "kz-node" : "kz-node kz-node-linked" });
         link.appendChild(svgEl("circle", { cx: node.x, cy: node.y, r: 7 }));
         var text = svgEl("text", { x: node.x + 10, y: node.y + 4 });
         text.textContent = node.label.length > 40 ? node.label.slice(0, 39) + "…" : node.label;
