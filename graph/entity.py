@@ -38,6 +38,7 @@ LABEL_PROPERTIES = (
 )
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 PROVENANCE_GRAPH = PREFIXES["kzg"] + "provenance"
+EVIDENCE = PREFIXES["kze"]
 KZ = PREFIXES["kz"]
 SCHEMA = PREFIXES["schema"]
 PROV = PREFIXES["prov"]
@@ -287,6 +288,10 @@ def describe_entity(store: Store, iri: str, lang: str = FALLBACK) -> dict[str, A
         "passages": passage_list,
         "source_info": _source_info(grouped, types),
         "graph": graph_list,
+        # the network view draws the evidence graphs only (graph.network)
+        "in_network": any(
+            str(g).startswith(EVIDENCE) for _a, _b, g in facts + incoming if g is not None
+        ),
         "truncated": any(len(x) > PAGE_LIMIT for x in (facts, incoming, contents)),
     }
 

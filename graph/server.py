@@ -484,7 +484,7 @@ class KzGraphServer:
                 "path": "/" + path,
                 "alternates": links,
                 "view": "/view?" + urlencode({"focus": iri, "lang": lang})
-                if path.startswith("id/")
+                if path.startswith("id/") and data.get("in_network")
                 else None,
             },
             headers={
