@@ -64,7 +64,8 @@ def _text(values: list[Node], lang: str = "en") -> str | None:
 def document(store: Store, lang: str = "en") -> dict[str, Any]:
     """The ontology page's content (see the module docstring)."""
     rows = _select(
-        store, f"SELECT ?s ?p ?o WHERE {{ GRAPH <{ONTOLOGY_GRAPH}> {{ ?s ?p ?o }} FILTER(isIRI(?s)) }}"
+        store,
+        f"SELECT ?s ?p ?o WHERE {{ GRAPH <{ONTOLOGY_GRAPH}> {{ ?s ?p ?o }} FILTER(isIRI(?s)) }}",
     )
     about: dict[str, dict[str, list[Node]]] = defaultdict(lambda: defaultdict(list))
     for s, p, o in rows:
@@ -104,8 +105,12 @@ def document(store: Store, lang: str = "en") -> dict[str, Any]:
         return {
             **ref(URIRef(iri)),
             "anchor": iri[len(KZ) :],
-            "comment": _text(props.get(RDFS + "comment", []) + props.get(SKOS + "definition", []), lang),
-            "note": _text(props.get(VANN + "usageNote", []) + props.get(SKOS + "scopeNote", []), lang),
+            "comment": _text(
+                props.get(RDFS + "comment", []) + props.get(SKOS + "definition", []), lang
+            ),
+            "note": _text(
+                props.get(VANN + "usageNote", []) + props.get(SKOS + "scopeNote", []), lang
+            ),
             "types": refs(RDF_TYPE),
             "supers": refs(RDFS + "subClassOf", RDFS + "subPropertyOf", SKOS + "broader"),
             "subs": [ref(URIRef(i)) for i in sorted(subs.get(iri, []))],
@@ -125,7 +130,9 @@ def document(store: Store, lang: str = "en") -> dict[str, Any]:
     placed: set[str] = set()
     for key, heading, kinds in SECTIONS:
         chosen = [
-            i for i in terms if i not in placed and {str(t) for t in about[i].get(RDF_TYPE, [])} & kinds
+            i
+            for i in terms
+            if i not in placed and {str(t) for t in about[i].get(RDF_TYPE, [])} & kinds
         ]
         placed.update(chosen)
         if chosen:
@@ -168,7 +175,7 @@ def _usage(store: Store) -> dict[str, int]:
         f"SELECT ?t (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s a ?t }} {outside} }} GROUP BY ?t",
         f"SELECT ?t (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?t ?o }} {outside} }} GROUP BY ?t",
         "SELECT ?t (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?t }"
-        f" FILTER(isIRI(?t) && STRSTARTS(STR(?t), \"{KZ}\") && ?p != <{RDF_TYPE}>) {outside} }}"
+        f' FILTER(isIRI(?t) && STRSTARTS(STR(?t), "{KZ}") && ?p != <{RDF_TYPE}>) {outside} }}'
         " GROUP BY ?t",
     ):
         for term, n in _select(store, query):

@@ -464,9 +464,11 @@ def run_op(store: Store, policy: Policy, op: str, args: tuple[Any, ...]) -> Any:
     if op in ("search", "index", "did_you_mean"):  # the web pages' finding aids
         from graph import search
 
-        return {"search": search.search, "index": search.index, "did_you_mean": search.did_you_mean}[
-            op
-        ](store, *args)
+        return {
+            "search": search.search,
+            "index": search.index,
+            "did_you_mean": search.did_you_mean,
+        }[op](store, *args)
     if op == "ontology_doc":
         from graph.ontology_doc import document
 

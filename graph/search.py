@@ -17,7 +17,7 @@ import weakref
 from collections import defaultdict
 from typing import Any
 
-from rdflib import Literal, URIRef
+from rdflib import Literal
 from rdflib.term import Node
 
 from graph.labels import FALLBACK
@@ -104,8 +104,7 @@ def _add_kinds(store: Store, found: dict[str, dict[str, Any]], lang: str) -> Non
         f'SELECT ?s ?t WHERE {{ ?s a ?t FILTER(STRSTARTS(STR(?s), "{BASE}") && isIRI(?t)) }}',
     )
     parents = {
-        (str(a), str(b))
-        for a, b in _select(store, "SELECT ?a ?b WHERE { ?a rdfs:subClassOf ?b }")
+        (str(a), str(b)) for a, b in _select(store, "SELECT ?a ?b WHERE { ?a rdfs:subClassOf ?b }")
     }
     types: dict[str, set[str]] = defaultdict(set)
     for s, t in rows:
@@ -120,9 +119,7 @@ def _add_kinds(store: Store, found: dict[str, dict[str, Any]], lang: str) -> Non
     }
     for iri, entry in found.items():
         candidates = types.get(iri, set())
-        specific = [
-            t for t in candidates if not any((other, t) in parents for other in candidates)
-        ]
+        specific = [t for t in candidates if not any((other, t) in parents for other in candidates)]
         specific.sort(key=lambda t: (not t.startswith(KZ), t))
         if iri.startswith(KZ):
             kind, label = KZ, "Ontology term"
@@ -173,9 +170,7 @@ def _score(text: str, entry: dict[str, Any]) -> tuple[int, str] | None:
             score = 4
         elif wanted_words and wanted_words <= name_words:
             score = 5
-        elif wanted_words and all(
-            any(n.startswith(w) for n in name_words) for w in wanted_words
-        ):
+        elif wanted_words and all(any(n.startswith(w) for n in name_words) for w in wanted_words):
             score = 6
         else:
             continue
@@ -186,9 +181,7 @@ def _score(text: str, entry: dict[str, Any]) -> tuple[int, str] | None:
     return best
 
 
-def search(
-    store: Store, text: str, lang: str = FALLBACK, limit: int = LIMIT
-) -> dict[str, Any]:
+def search(store: Store, text: str, lang: str = FALLBACK, limit: int = LIMIT) -> dict[str, Any]:
     """Entities whose names match ``text``, best first, and spelling suggestions if none do."""
     found = entries(store, lang)
     text = text.strip()[:200]
@@ -202,7 +195,12 @@ def search(
             if scored is not None:
                 matched = scored[1] if scored[1] != entry["label"] else None
                 results.append(
-                    (scored[0], len(entry["label"]), entry["label"].lower(), {**entry, "matched": matched})
+                    (
+                        scored[0],
+                        len(entry["label"]),
+                        entry["label"].lower(),
+                        {**entry, "matched": matched},
+                    )
                 )
     results.sort(key=lambda r: r[:3])
     suggestions: list[dict[str, Any]] = []

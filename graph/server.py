@@ -429,7 +429,10 @@ class KzGraphServer:
             {"href": f"{path}?format={param}", "type": RDF_MEDIA[name], "text": text}
             for param, name, text in ALTERNATES
         ]
-        header = ", ".join(f'<{quote(link["href"], safe="/?=&%")}>; rel="alternate"; type="{link["type"]}"' for link in links)
+        header = ", ".join(
+            f'<{quote(link["href"], safe="/?=&%")}>; rel="alternate"; type="{link["type"]}"'
+            for link in links
+        )
         return links, header
 
     async def resource(self, request: Request) -> Response:
@@ -471,7 +474,10 @@ class KzGraphServer:
             return Response(
                 body,
                 media_type=_with_charset(media),
-                headers={"Vary": "Accept", "Link": f'<{quote("/" + path)}>; rel="alternate"; type="text/html"'},
+                headers={
+                    "Vary": "Accept",
+                    "Link": f'<{quote("/" + path)}>; rel="alternate"; type="text/html"',
+                },
             )
         return self.templates.TemplateResponse(
             request,
@@ -518,7 +524,11 @@ class KzGraphServer:
         text = request.query_params.get("q", "")[:200]
         lang, _languages = await self.label_language(request)
         as_json = request.query_params.get("format") == "json" or (
-            negotiate(request.headers.get("accept"), {"html": "text/html", "json": "application/json"}, "html")
+            negotiate(
+                request.headers.get("accept"),
+                {"html": "text/html", "json": "application/json"},
+                "html",
+            )
             == "json"
         )
         limit = 8 if as_json else 50
@@ -528,11 +538,26 @@ class KzGraphServer:
             return self.query_error(exc)
         if as_json:
             items = [
-                {"label": r["label"], "kind": r["kind"]["label"], "matched": r.get("matched"), "href": self.href(r["iri"]), "iri": r["iri"]}
+                {
+                    "label": r["label"],
+                    "kind": r["kind"]["label"],
+                    "matched": r.get("matched"),
+                    "href": self.href(r["iri"]),
+                    "iri": r["iri"],
+                }
                 for r in found["results"] or found["suggestions"]
             ]
-            body = {"query": found["query"], "total": found["total"], "suggestion": not found["results"], "results": items}
-            return Response(json.dumps(body, ensure_ascii=False), media_type="application/json", headers={"Vary": "Accept"})
+            body = {
+                "query": found["query"],
+                "total": found["total"],
+                "suggestion": not found["results"],
+                "results": items,
+            }
+            return Response(
+                json.dumps(body, ensure_ascii=False),
+                media_type="application/json",
+                headers={"Vary": "Accept"},
+            )
         return self.templates.TemplateResponse(
             request,
             "search.html",

@@ -286,8 +286,7 @@ def summary(store: Store, base: str = BASE) -> dict[str, Any]:
         )
     ]
     used = {
-        str(p)
-        for (p,) in select("SELECT DISTINCT ?p WHERE { { ?s ?p ?o } UNION { ?s a ?p } }")
+        str(p) for (p,) in select("SELECT DISTINCT ?p WHERE { { ?s ?p ?o } UNION { ?s a ?p } }")
     }
     vocabularies = sorted(
         prefix
@@ -296,7 +295,10 @@ def summary(store: Store, base: str = BASE) -> dict[str, Any]:
         and any(term.startswith(iri) for term in used)
     )
     wanted = " ".join(f"<{base}id/{slug}>" for slug in EXAMPLES)
-    present = {str(s) for (s,) in select(f"SELECT DISTINCT ?s WHERE {{ VALUES ?s {{ {wanted} }} ?s ?p ?o }}")}
+    present = {
+        str(s)
+        for (s,) in select(f"SELECT DISTINCT ?s WHERE {{ VALUES ?s {{ {wanted} }} ?s ?p ?o }}")
+    }
     examples = [base + "id/" + slug for slug in EXAMPLES if base + "id/" + slug in present]
     return {
         "title": TITLE,

@@ -224,7 +224,9 @@ def test_entity_page_labels_every_predicate(client):
     cells = re.findall(r'<td class="predicate">(.*?)</td>', html, re.S)
     assert cells
     for cell in cells:
-        assert re.search(r">[^<]+</a> <code class=\"curie\">", cell), cell  # a label, then the CURIE
+        assert re.search(r">[^<]+</a> <code class=\"curie\">", cell), (
+            cell
+        )  # a label, then the CURIE
     assert ">holds</a>" in html
 
 
@@ -252,10 +254,8 @@ def test_number_changes_are_stated_plainly(client):
     change = re.search(r'<section id="changes">(.*?)</section>', html, re.S)
     assert change
     line = re.sub(r"<[^>]+>", "", change.group(1))
-    assert re.search(
-        r"minimum number of members required to register a new political party:\s*20,000\s*→\s*5,000 members",
-        line,
-    )
+    wanted = r"members required to register a new political party:\s*20,000\s*→\s*5,000 members"
+    assert re.search(wanted, line)
     facts = re.search(r'<section id="facts">(.*?)</section>', html, re.S).group(1)
     assert "kz:oldValue" not in facts and "kz:newValue" not in facts
 
@@ -341,11 +341,18 @@ def hostile_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestCli
 
 
 def test_search_index_and_suggestions_escape_labels(hostile_client):
-    for path in ("/search?q=evil", "/search?q=img", "/index", "/id/evil-thing", "/search?q=<script>"):
+    for path in (
+        "/search?q=evil",
+        "/search?q=img",
+        "/index",
+        "/id/evil-thing",
+        "/search?q=<script>",
+    ):
         html = hostile_client.get(path, headers=HTML).text
         assert "<script>alert" not in html and "<img src=x" not in html, path
-    assert "&lt;script&gt;alert(1)&lt;/script&gt; evil" in hostile_client.get(
-        "/search?q=evil", headers=HTML
-    ).text
+    assert (
+        "&lt;script&gt;alert(1)&lt;/script&gt; evil"
+        in hostile_client.get("/search?q=evil", headers=HTML).text
+    )
     data = hostile_client.get("/search?format=json&q=evil").json()
     assert data["results"][0]["label"] == "<script>alert(1)</script> evil"  # JSON, set as text

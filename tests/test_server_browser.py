@@ -227,7 +227,8 @@ def test_shared_query_url_restores_the_query(server, browser):
     assert "kzr:igor-rogov org:holds ?post" in got
     # YASGUI's own share link opens the same query in a fresh browser
     link = page.evaluate(
-        "() => { const y = window.kzgraphYasgui.getTab().getYasqe(); return y.config.createShareableLink(y); }"
+        "() => { const y = window.kzgraphYasgui.getTab().getYasqe();"
+        " return y.config.createShareableLink(y); }"
     )
     fresh = browser.new_context().new_page()
     fresh.goto(link)
@@ -237,7 +238,9 @@ def test_shared_query_url_restores_the_query(server, browser):
     )
     fresh.context.close()
     # an edited query survives a reload: the address follows the editor
-    page.evaluate("q => { window.kzgraphYasgui.getTab().setQuery(q); }", query.replace("?post", "?p"))
+    page.evaluate(
+        "q => { window.kzgraphYasgui.getTab().setQuery(q); }", query.replace("?post", "?p")
+    )
     page.wait_for_function("() => decodeURIComponent(location.hash).includes('?p WHERE')")
     page.reload()
     page.wait_for_selector(".yasqe .CodeMirror")
@@ -292,7 +295,8 @@ def test_result_views_timeline_chart_and_network(server, browser):
     page.evaluate(
         "q => { const t = window.kzgraphYasgui.getTab(); t.setQuery(q); t.getYasqe().query(); }",
         "PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>\n"
-        "SELECT ?type (COUNT(?s) AS ?n) WHERE { ?s rdf:type ?type } GROUP BY ?type ORDER BY DESC(?n)",
+        "SELECT ?type (COUNT(?s) AS ?n) WHERE { ?s rdf:type ?type }"
+        " GROUP BY ?type ORDER BY DESC(?n)",
     )
     page.wait_for_function(
         "() => (window.kzgraphYasgui.getTab().getYasr().results || {getVariables: () => []})"
