@@ -295,11 +295,18 @@ def summary(store: Store, base: str = BASE) -> dict[str, Any]:
         and any(term.startswith(iri) for term in used)
     )
     wanted = " ".join(f"<{base}id/{slug}>" for slug in EXAMPLES)
-    present = {
-        str(s)
-        for (s,) in select(f"SELECT DISTINCT ?s WHERE {{ VALUES ?s {{ {wanted} }} ?s ?p ?o }}")
+    labels = {
+        str(s): str(label)
+        for s, label in select(
+            f"SELECT ?s (SAMPLE(?l) AS ?label) WHERE {{ VALUES ?s {{ {wanted} }}"
+            ' ?s rdfs:label ?l FILTER(LANGMATCHES(LANG(?l), "en")) } GROUP BY ?s'
+        )
     }
-    examples = [base + "id/" + slug for slug in EXAMPLES if base + "id/" + slug in present]
+    examples = [
+        {"iri": base + "id/" + slug, "label": labels[base + "id/" + slug]}
+        for slug in EXAMPLES
+        if base + "id/" + slug in labels
+    ]
     return {
         "title": TITLE,
         "description": DESCRIPTION,

@@ -356,3 +356,30 @@ def test_search_index_and_suggestions_escape_labels(hostile_client):
     )
     data = hostile_client.get("/search?format=json&q=evil").json()
     assert data["results"][0]["label"] == "<script>alert(1)</script> evil"  # JSON, set as text
+
+
+# -- Labels in other languages (kzgraph enrich puts Kazakh and Russian names in the graph) --
+
+
+@pytest.fixture(scope="module")
+def enriched_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    from tests.test_server import ENRICHMENT
+
+    root = tmp_path_factory.mktemp("enriched-pages")
+    shutil.copytree(MINI / "ontology", root / "ontology")
+    shutil.copytree(MINI / "data", root / "data")
+    (root / "data" / "enrichment.ttl").write_text(ENRICHMENT, encoding="utf-8")
+    spec = StoreSpec(ontology_dir=str(root / "ontology"), data_dir=str(root / "data"))
+    with WorkerPool(spec, size=1, timeout=30) as pool:
+        yield TestClient(create_app(pool, ServerConfig(catalogue=catalogue_entries())))
+
+
+def test_search_finds_kazakh_and_russian_names(enriched_client):
+    multilingual_client = enriched_client
+    html = multilingual_client.get("/search?q=Пример", headers=HTML).text
+    results = re.search(r'<ol class="results" id="results">(.*?)</ol>', html, re.S)
+    assert results and 'href="/id/jane-example"' in results.group(1)
+    assert "Джейн Пример" in results.group(1)  # the name that matched, shown
+    data = multilingual_client.get("/search?format=json&q=мысал").json()
+    assert data["results"][0]["href"] == "/id/jane-example"
+    assert data["results"][0]["matched"] == "Джейн Мысал"
