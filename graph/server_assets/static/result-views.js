@@ -34,13 +34,18 @@
     return svg;
   }
   // A cell as a reader sees it: an IRI as a local link with its short name, a literal as text.
-  function cell(binding) {
+  function cell(binding, text) {
     if (!binding) { return el("span", {}, ""); }
     if (binding.type === "uri") {
-      var a = el("a", { href: kz.localHref(binding.value), title: binding.value }, kz.shortName(binding.value));
-      return a;
+      return el("a", { href: kz.localHref(binding.value), title: binding.value }, text || kz.shortName(binding.value));
     }
     return el("span", {}, binding.value);
+  }
+  // ?x and ?xLabel in one row read as one link named by the label
+  function labelled(vars) {
+    var pairs = {};
+    vars.forEach(function (v) { if (vars.indexOf(v + "Label") >= 0) { pairs[v] = v + "Label"; } });
+    return pairs;
   }
   function columnOf(results, types) {
     var vars = results.getVariables();
@@ -63,7 +68,9 @@
   Timeline.prototype.draw = function () {
     var results = this.yasr.results;
     var dateVar = columnOf(results, DATE_TYPES);
-    var others = results.getVariables().filter(function (v) { return v !== dateVar; });
+    var pairs = labelled(results.getVariables());
+    var labelVars = Object.keys(pairs).map(function (v) { return pairs[v]; });
+    var others = results.getVariables().filter(function (v) { return v !== dateVar && labelVars.indexOf(v) < 0; });
     var rows = results.getBindings().filter(function (r) { return r[dateVar]; });
     rows.sort(function (a, b) { return a[dateVar].value < b[dateVar].value ? -1 : a[dateVar].value > b[dateVar].value ? 1 : 0; });
     var wrap = el("div", { "class": "kz-timeline", id: "kz-timeline" });
@@ -77,7 +84,7 @@
         if (!r[v]) { return; }
         var part = el("span", { "class": "kz-field" });
         part.appendChild(el("span", { "class": "kz-var" }, v));
-        part.appendChild(cell(r[v]));
+        part.appendChild(cell(r[v], pairs[v] && r[pairs[v]] ? r[pairs[v]].value : null));
         body.appendChild(part);
       });
       li.appendChild(body);
