@@ -708,6 +708,22 @@ def run_op(store: Store, policy: Policy, op: str, args: tuple[Any, ...]) -> Any:
         from graph.entity import label_languages
 
         return label_languages(store)
+    if op in ("search", "index", "did_you_mean"):  # the web pages' finding aids
+        from graph import search
+
+        return {
+            "search": search.search,
+            "index": search.index,
+            "did_you_mean": search.did_you_mean,
+        }[op](store, *args)
+    if op == "ontology_doc":
+        from graph.ontology_doc import document
+
+        return document(store, *args)
+    if op == "void_page":
+        from graph.void import summary
+
+        return summary(store, *args)
     if op == "sleep":  # for tests of the time limit without a pathological query
         time.sleep(float(args[0]))
         return None

@@ -164,7 +164,8 @@ def test_query_page_lists_the_catalogue(client):
     response = client.get("/")
     assert response.status_code == 200
     for entry in catalogue_entries():
-        assert f">{entry['title']}</button>" in response.text.replace("&#39;", "'")
+        shown = f">{entry['title']}</button>" in response.text.replace("&#39;", "'")
+        assert shown == ("SERVICE" not in entry["text"])  # federated only where allowed
     assert "https://" not in response.text.split("<script")[1].split(">")[0]  # no CDN
     assert "script-src 'self'" in response.headers["content-security-policy"]
 
