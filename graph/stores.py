@@ -283,7 +283,6 @@ class MemoryStore(OxigraphBacked):
         self, dataset: Dataset | Graph | None = None, *, nquads: bytes | None = None
     ) -> None:
         self.store = ox.Store()
-        self._dataset = dataset
         if nquads is not None:
             try:
                 self.store.load(nquads, format=ox.RdfFormat.N_QUADS)
@@ -304,27 +303,6 @@ class MemoryStore(OxigraphBacked):
         super().update(sparql)
         if self.union_default:
             self.store.update(REMERGE)
-
-    @property
-    def dataset(self) -> Dataset:
-        """The content as an rdflib Dataset (the one it was made from, else read back)."""
-        from rdflib import Dataset as RdflibDataset
-
-        if isinstance(self._dataset, RdflibDataset):
-            return self._dataset
-        from graph.load import new_dataset
-        from graph.query import to_rdflib
-
-        ds = new_dataset()
-        for quad in self.store.quads_for_pattern(None, None, None, None):
-            if isinstance(quad.graph_name, ox.DefaultGraph):
-                continue
-            s, p, o, g = (
-                to_rdflib(t) for t in (quad.subject, quad.predicate, quad.object, quad.graph_name)
-            )
-            ds.add((s, p, o, g))  # type: ignore[arg-type]
-        self._dataset = ds
-        return ds
 
 
 def merge_into_default(store: ox.Store) -> None:
