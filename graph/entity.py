@@ -210,10 +210,23 @@ def describe_entity(store: Store, iri: str, lang: str = FALLBACK) -> dict[str, A
         return out
 
     changes, used = _changes(grouped)
+    from graph.linking import external_links
+
+    status = {str(x.target): x for x in external_links(store, iri) if x.target is not None}
     external = [
-        {"predicate": _term(p, labels), "object": _term(o, labels), "sources": sources(gs)}
+        {
+            "predicate": _term(p, labels),
+            "object": _term(o, labels),
+            "sources": sources(gs),
+            "status": _link_status(status.get(str(o))),
+        }
         for (p, o), gs in sorted(grouped.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1])))
         if str(p) in EXTERNAL_LINK_PROPERTIES
+    ]
+    pending = [
+        {"dataset": x.dataset_label, "checked": str(x.last_checked or ""), "note": x.note or ""}
+        for x in external_links(store, iri)
+        if x.status == "pending"
     ]
     fact_list: list[dict[str, Any]] = [
         {"predicate": _term(p, labels), "object": _term(o, labels), "sources": sources(gs)}
@@ -284,6 +297,7 @@ def describe_entity(store: Store, iri: str, lang: str = FALLBACK) -> dict[str, A
         "changes": change_list,
         "facts": fact_list,
         "external": external,
+        "pending_links": pending,
         "incoming": in_list,
         "passages": passage_list,
         "source_info": _source_info(grouped, types),
@@ -464,3 +478,18 @@ def entity_rdf(store: Store, iri: str, fmt: str) -> tuple[str, bytes] | None:
 
 
 __all__ = ["QueryError", "describe_entity", "entity_rdf", "iri_term", "label_languages"]
+
+
+def _link_status(link: Any) -> dict[str, Any] | None:
+    """How a link out stands, for the page: exact or close, verified or reconciled (with the
+    score), when it was last checked, and the public records it was verified against."""
+    if link is None:
+        return None
+    return {
+        "match": link.match,
+        "status": link.status,
+        "confidence": link.confidence,
+        "checked": str(link.last_checked) if link.last_checked else None,
+        "evidence": [{"iri": str(ref.iri), "label": ref.label} for ref in link.evidence],
+    }
+

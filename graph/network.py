@@ -203,6 +203,17 @@ def local_name(iri: str) -> str:
     return re.split(r"[#/]", iri.rstrip("/#"))[-1] or iri
 
 
+#: The parts of a kz:Alignment the view shows beside a link (see graph.linking.ExternalLink).
+_ALIGNMENT_FIELDS = {
+    "http://www.w3.org/2002/07/owl#annotatedSource": "source",
+    "http://www.w3.org/2002/07/owl#annotatedTarget": "target",
+    "https://w3id.org/kzgraph/ontology#matchKind": "kind",
+    "https://w3id.org/kzgraph/ontology#alignmentStatus": "status",
+    "https://w3id.org/kzgraph/ontology#mappingMethod": "method",
+    "https://w3id.org/kzgraph/ontology#lastChecked": "checked",
+}
+
+
 class _Context:
     """Everything about the dataset that the conversion looks up, gathered in one pass."""
 
@@ -271,6 +282,26 @@ class _Context:
                 prov[str(s)][ps] = o
             elif self.is_data_graph(g):
                 self.triple_graphs[(s, p, o)].append(g)
+
+        #: (entity, linked resource) -> how the link stands: match, status, last checked
+        self.link_status: dict[tuple[str, str], dict[str, str]] = {}
+        alignment = defaultdict(dict)
+        for s, p, o, g in self.quads:
+            if g == self.alignments_graph and str(p) in _ALIGNMENT_FIELDS:
+                alignment[str(s)][_ALIGNMENT_FIELDS[str(p)]] = str(o)
+        for fields in alignment.values():
+            if "source" in fields and "target" in fields:
+                self.link_status[(fields["source"], fields["target"])] = {
+                    "match": fields.get("kind", "").rsplit("#", 1)[-1].lower(),
+                    "how": (
+                        "reconciled"
+                        if fields.get("method", "").endswith("#Reconciled")
+                        else "verified"
+                        if fields.get("status", "").endswith("#Verified")
+                        else "pending"
+                    ),
+                    "checked": fields.get("checked", ""),
+                }
 
         self.evidence: dict[str, Evidence] = {}
         graphs = {g for gs in self.triple_graphs.values() for g in gs}
@@ -645,7 +676,12 @@ def _assemble(
         if isinstance(o, URIRef) and predicate in LINK_PREDICATES:
             # a link out describes a node that other facts make, it makes none itself
             links[subject].append(
-                {"predicate": predicate, "label": context.term_label(predicate), "iri": str(o)}
+                {
+                    "predicate": predicate,
+                    "label": context.term_label(predicate),
+                    "iri": str(o),
+                    **context.link_status.get((subject, str(o)), {}),
+                }
             )
             continue
         evidence = context.evidence_for(triple)
@@ -726,7 +762,15 @@ def _node_attributes(context: _Context, iri: str, node: _NodeFacts) -> dict[str,
     dates = sorted(node.dates, key=lambda d: (d["start"], d["predicate"]))
     key_dates = [d["start"] for d in dates if d.get("key")]
     links = sorted(node.links, key=lambda link: (link["iri"], link["predicate"]))
-    wikidata = next((link["iri"] for link in links if link["iri"].startswith(WIKIDATA)), None)
+    # the Wikidata item the entity is (an exact match), not one it only resembles
+    wikidata = next(
+        (
+            link["iri"]
+            for link in links
+            if link["iri"].startswith(WIKIDATA) and link.get("match", "exact") == "exact"
+        ),
+        None,
+    )
     evidence = sorted(
         node.evidence.values(),
         key=lambda e: (e.source or "", e.paragraph or 0, e.start or 0, e.graph),

@@ -483,7 +483,14 @@ def _node_json(
             if i not in used
         ],
         "links": [
-            {"label": x["label"], "iri": x["iri"], "p": x.get("predicate")}
+            {
+                "label": x["label"],
+                "iri": x["iri"],
+                "p": x.get("predicate"),
+                "match": f"{x['match']} match" if x.get("match") else None,
+                "how": x.get("how") or None,
+                "checked": x.get("checked") or None,
+            }
             for x in data.get("links", [])
         ],
         "wikidata": data.get("wikidata"),

@@ -294,3 +294,20 @@ def test_evidence_knows_the_curators_the_kind_of_source_and_its_publication_day(
     assert opinion.source_date == "2022-04-13"  # kz:publishedNotBefore
     outlet = passages[str(KZE["eureporter-p07-party-threshold"])]
     assert outlet.source_kind == "EU Reporter article"  # its schema:publisher
+
+
+def test_links_out_carry_their_match_status_and_date(dataset):
+    """Issue 16: the view shows each link's standing; a close match is not the entity's item."""
+    graph = to_networkx(dataset)
+    iccpr = graph.nodes[str(KZR["iccpr"])]
+    wikidata = [x for x in iccpr["links"] if x["iri"].startswith("http://www.wikidata.org/")]
+    assert wikidata and wikidata[0]["match"] == "exact" and wikidata[0]["how"] == "verified"
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", wikidata[0]["checked"])
+    assert iccpr["wikidata"] == wikidata[0]["iri"]
+    close = [
+        n
+        for n, d in graph.nodes(data=True)
+        if any(x.get("match") == "close" and "wikidata" in x["iri"] for x in d.get("links", []))
+        and not any(x.get("match") == "exact" and "wikidata" in x["iri"] for x in d["links"])
+    ]
+    assert close and all(graph.nodes[n]["wikidata"] is None for n in close)

@@ -383,3 +383,16 @@ def test_search_finds_kazakh_and_russian_names(enriched_client):
     data = multilingual_client.get("/search?format=json&q=мысал").json()
     assert data["results"][0]["href"] == "/id/jane-example"
     assert data["results"][0]["matched"] == "Джейн Мысал"
+
+
+def test_entity_pages_say_how_each_link_out_stands(client):
+    """Issue 16: every link out shows exact or close, verified or reconciled, when it was last
+    checked and the public record it was verified against; missing links say they were sought."""
+    page = client.get("/id/iccpr", headers=HTML).text
+    section = page[page.index('id="external-links"') :]
+    section = section[: section.index("</section>")]
+    assert 'href="http://www.wikidata.org/entity/Q392119"' in section
+    assert re.search(r"exact match, verified, last checked \d{4}-\d{2}-\d{2}", section)
+    assert "Verified against:" in section and 'href="https://github.com/' in section
+    rogov = client.get("/id/igor-rogov", headers=HTML).text
+    assert re.search(r"Not yet linked: <span[^>]*>Wikidata \(searched \d{4}-", rogov)
