@@ -20,9 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from rdflib import Dataset, Graph
-from rdflib.namespace import NamespaceManager
-from rdflib.plugins.serializers.nquads import _nq_row
+from rdflib import Dataset
 from rdflib.plugins.serializers.nt import _nt_row
 from rdflib.term import Node
 
@@ -42,16 +40,6 @@ class Format:
     extension: str
     media_type: str
     writer: Writer
-
-
-def _merged(ds: Dataset, prefixes: Mapping[str, str]) -> Graph:
-    graph = Graph(bind_namespaces="none")
-    graph.namespace_manager = NamespaceManager(graph, bind_namespaces="none")
-    for prefix, iri in prefixes.items():
-        graph.bind(prefix, iri, override=True, replace=True)
-    for s, p, o, _g in quads(ds):
-        graph.add((s, p, o))
-    return graph
 
 
 def _rebound(ds: Dataset, prefixes: Mapping[str, str]) -> Dataset:
@@ -85,19 +73,54 @@ def ntriples_lines(triples: Iterable[tuple[Node, Node, Node]]) -> bytes:
     return _sorted_statements(_nt_row(triple) for triple in triples)
 
 
+def _oxigraph_lines(ds: Dataset, merged: bool) -> bytes:
+    """N-Quads (or, merged, N-Triples) by Oxigraph's writer, one statement per line, sorted.
+
+    Oxigraph escapes line feeds and carriage returns inside literals, so its text is split on
+    LF alone (never with ``str.splitlines``) before the line-safe escapes and the sort.
+    """
+    import pyoxigraph as ox
+
+    found = _oxigraph_quads(ds, merged)
+    if merged:
+        text = ox.serialize([q.triple for q in found], format=ox.RdfFormat.N_TRIPLES)
+    else:
+        text = ox.serialize(found, format=ox.RdfFormat.N_QUADS)
+    return _sorted_statements(
+        line + "\n" for line in (text or b"").decode("utf-8").split("\n") if line
+    )
+
+
 def write_nquads(ds: Dataset, prefixes: Mapping[str, str]) -> bytes:
-    rows = (_nq_row((s, p, o), g) for s, p, o, g in quads(ds))  # type: ignore[no-untyped-call]
-    return _sorted_statements(rows)
+    return _oxigraph_lines(ds, merged=False)
 
 
 def write_ntriples(ds: Dataset, prefixes: Mapping[str, str]) -> bytes:
-    return ntriples_lines(_merged(ds, prefixes))
+    return _oxigraph_lines(ds, merged=True)
+
+
+#: The dataset last converted for Oxigraph's writers (held weakly), with its size when
+#: converted and both forms: a build writes several formats of one dataset from one conversion.
+_CONVERTED: dict[str, Any] = {"ds": None, "size": -1, "forms": {}}
 
 
 def _oxigraph_quads(ds: Dataset, merged: bool) -> list[Any]:
     """The quads of the named graphs as Oxigraph quads, sorted (the merge of their triples,
     each once, in the default graph when ``merged``): a canonical order for Oxigraph's
     writers, which group what is adjacent."""
+    import weakref
+
+    size = len(ds)
+    held = _CONVERTED["ds"]
+    if held is None or held() is not ds or _CONVERTED["size"] != size:
+        _CONVERTED.update(ds=weakref.ref(ds), size=size, forms={})
+    forms: dict[bool, list[Any]] = _CONVERTED["forms"]
+    if merged not in forms:
+        forms[merged] = _convert_for_oxigraph(ds, merged)
+    return forms[merged]
+
+
+def _convert_for_oxigraph(ds: Dataset, merged: bool) -> list[Any]:
     import pyoxigraph as ox
 
     from graph.stores import RdflibToOxigraph
@@ -160,15 +183,54 @@ def _sort_key(value: Any) -> tuple[str, str]:
 
 
 def write_jsonld(ds: Dataset, prefixes: Mapping[str, str]) -> bytes:
+    """Every named graph as JSON-LD under the canonical context.
+
+    Oxigraph writes the expanded form (every IRI in full); its IRIs are then written as compact
+    IRIs of the context's prefixes (JSON-LD 1.1, 4.1.5: each prefix ends with ``/`` or ``#``,
+    so it acts as one), and every array is sorted.
+    """
+    import pyoxigraph as ox
+
     context = jsonld_context(prefixes)["@context"]
-    text = _rebound(ds, prefixes).serialize(format="json-ld", context=context, auto_compact=True)
-    data = json.loads(text)
-    if isinstance(data, dict) and "@context" in data:
-        body = {k: v for k, v in data.items() if k != "@context"}
-        data = {"@context": context, **_canonical_json(body)}
-    else:
-        data = _canonical_json(data)
+    expanded = ox.serialize(_oxigraph_quads(ds, merged=False), format=ox.RdfFormat.JSON_LD)
+    compact = _JsonLdCompactor(context)
+    graphs = [compact.node(item) for item in json.loads(expanded or b"[]")]
+    data = {"@context": context, "@graph": _canonical_json(graphs)}
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+class _JsonLdCompactor:
+    """IRIs of expanded JSON-LD as compact IRIs (``kzr:igor-rogov``) of a prefix context."""
+
+    def __init__(self, context: Mapping[str, str]) -> None:
+        self.by_length = sorted(context.items(), key=lambda kv: -len(kv[1]))
+
+    def iri(self, iri: str) -> str:
+        for prefix, ns in self.by_length:
+            if iri.startswith(ns) and len(iri) > len(ns):
+                local = iri[len(ns) :]
+                if not local.startswith("//"):  # would read as an IRI with an authority
+                    return f"{prefix}:{local}"
+        return iri
+
+    def node(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [self.node(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if key == "@id" and isinstance(item, str) and not item.startswith("_:"):
+                out[key] = self.iri(item)
+            elif key == "@type":
+                out[key] = (
+                    [self.iri(t) for t in item] if isinstance(item, list) else self.iri(item)
+                )
+            elif key.startswith("@"):
+                out[key] = self.node(item)
+            else:
+                out[self.iri(key)] = self.node(item)
+        return out
 
 
 FORMATS: dict[str, Format] = {

@@ -19,6 +19,7 @@ A quote found nowhere, or found more than once, is an error: quote more words to
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 import os
 import re
@@ -58,8 +59,10 @@ class Location:
     quote: str
 
 
+@functools.lru_cache(maxsize=8)
 def _normalised_with_map(text: str) -> tuple[str, list[int]]:
-    """The text with whitespace runs as single spaces, and each output char's source index."""
+    """The text with whitespace runs as single spaces, and each output char's source index
+    (remembered for the last few texts: every quote of an article is looked up in the same)."""
     chars: list[str] = []
     index: list[int] = []
     for match in re.finditer(r"\s+|\S+", text):
