@@ -2,10 +2,10 @@
 
 Formats sit behind one small interface (:data:`FORMATS`: name -> :class:`Format`), as rdflib's
 plugin registry does. ``nquads``, ``trig`` and ``jsonld`` keep every named graph; ``turtle`` and
-``ntriples`` write the merged union. Ordering is made canonical where rdflib's is not:
-N-Triples/N-Quads statements are written one per line and sorted; TriG graphs are written in
-sorted order (rdflib iterates its contexts from a set, whose order changes with
-``PYTHONHASHSEED``); JSON-LD arrays are sorted.
+``ntriples`` write the merged union. Oxigraph's writers write every format, from the dataset's
+quads converted once and sorted, so the order is canonical: N-Triples/N-Quads statements are
+one per line and sorted; TriG graphs and Turtle subjects come in sorted order, each subject's
+statements grouped; JSON-LD arrays are sorted.
 
 N-Triples and N-Quads escape every control character, U+0085, U+2028 and U+2029 as ``\\uXXXX``
 (canonical N-Triples' rule, widened): each statement is then one line for every line-based tool,
