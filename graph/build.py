@@ -75,6 +75,8 @@ class BuildResult:
     report_text: str
     inferred: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    #: how many registered source texts were not found (``allow_missing_texts``)
+    unchecked_texts: int = 0
 
 
 def build(
@@ -85,6 +87,8 @@ def build(
     data_dir: str | os.PathLike[str] | None = None,
     shapes_path: str | os.PathLike[str] | None = None,
     artifact_writers: Iterable[ArtifactWriter | str] | None = None,
+    seeds_dir: str | os.PathLike[str] | None = None,
+    allow_missing_texts: bool = False,
 ) -> BuildResult:
     """Build every output into ``out_dir``.
 
@@ -94,6 +98,10 @@ def build(
         base: publish under this base IRI instead of ``https://w3id.org/kzgraph/``
             (validation always runs on the canonical IRIs the shapes and checks use).
         ontology_dir, data_dir: input directories; default per :mod:`graph.paths`.
+        seeds_dir: the folder holding the source texts; default per
+            :func:`graph.paths.source_dirs`.
+        allow_missing_texts: build even when a registered source text is not found (its
+            quotes are then not checked, and validation.txt says so).
         shapes_path: SHACL shapes; default ``<ontology_dir>/shapes.ttl``.
         artifact_writers: extra writers; default :data:`ARTIFACT_WRITERS`.
 
@@ -107,7 +115,13 @@ def build(
     ont_dir = resolve_dir("ontology", ontology_dir)
     shapes_file = Path(shapes_path) if shapes_path is not None else ont_dir / "shapes.ttl"
     ds = load_graph(ont_dir, data_dir)
-    result = validate(ds, shapes_file, ont_dir / "checks", source_dirs(data_dir))
+    result = validate(
+        ds,
+        shapes_file,
+        ont_dir / "checks",
+        source_dirs(data_dir, seeds_dir),
+        allow_missing_texts=allow_missing_texts,
+    )
     if not result.conforms:
         raise ValidationFailed(
             "the data does not conform; nothing was written (run `kzgraph validate`)",
@@ -145,7 +159,14 @@ def build(
         raise
     finally:
         os.close(owner)
-    return BuildResult(Path(out_dir), files, summary, result.report_text, inferred)
+    return BuildResult(
+        Path(out_dir),
+        files,
+        summary,
+        result.report_text,
+        inferred,
+        unchecked_texts=len(result.unchecked_texts),
+    )
 
 
 def _write_json(path: Path, data: Any) -> None:

@@ -237,6 +237,8 @@ class EvidenceProblem:
 
     assertion: URIRef
     message: str
+    #: True when the problem is that the source text was not found (nothing could be checked)
+    missing_text: bool = False
 
     def __str__(self) -> str:
         return f"{self.assertion}: {self.message}"
@@ -262,7 +264,7 @@ def verify_evidence(ds: Dataset, seeds_dir: SourceDirs = None) -> list[EvidenceP
         local = str(sources.value(source, KZ.localFile))
         path = find_source_text(local, folders)
         if path is None:
-            problems.append(EvidenceProblem(source, _missing_message(local, folders)))
+            problems.append(EvidenceProblem(source, _missing_message(local, folders), True))
             texts[source] = None
             continue
         loaded = _load_checked(path, sources.value(source, KZ.sha256))

@@ -56,6 +56,8 @@ class ValidationResult:
     shacl_results: list[str] = field(default_factory=list)
     check_failures: list[CheckFailure] = field(default_factory=list)
     evidence_problems: list[str] = field(default_factory=list)
+    #: source texts not found (allowed by ``allow_missing_texts``): their quotes went unchecked
+    unchecked_texts: list[str] = field(default_factory=list)
 
     def __iter__(self) -> Iterator[Any]:
         """Unpack as ``conforms, report_graph, report_text`` like pySHACL's tuple."""
@@ -85,6 +87,7 @@ def validate(
     shapes_path: str | os.PathLike[str] | None = None,
     checks_dir: str | os.PathLike[str] | None = None,
     source_dirs: Sequence[str | os.PathLike[str]] | None = None,
+    allow_missing_texts: bool = False,
 ) -> ValidationResult:
     """Validate ``ds`` against the SHACL shapes and run the quality checks.
 
@@ -95,6 +98,9 @@ def validate(
             directory means no checks.
         source_dirs: the folders holding the registered source texts (see
             :func:`graph.paths.source_dirs`); when given, the evidence checks run too.
+        allow_missing_texts: a source text that is not found is reported (its quotes were not
+            checked) instead of failing: for a copy of the project without the articles, which
+            kzgraph cites but does not redistribute. A text that is found must still match.
     """
     shapes_file = Path(shapes_path) if shapes_path is not None else default_shapes_path()
     folder = Path(checks_dir) if checks_dir is not None else shapes_file.parent / "checks"
@@ -120,21 +126,32 @@ def validate(
     shacl_results = describe_results(report_graph, shapes, data)
     failures = run_checks(ds, folder)
     evidence = None
+    unchecked: list[str] = []
     if source_dirs is not None:
         from graph.locate import verify_evidence
 
+        found = verify_evidence(ds, [Path(d) for d in source_dirs])
         evidence = sorted(
             f"{short(ds, p.assertion)}: {p.message}"
-            for p in verify_evidence(ds, [Path(d) for d in source_dirs])
+            for p in found
+            if not (allow_missing_texts and p.missing_text)
+        )
+        unchecked = sorted(
+            f"{short(ds, p.assertion)}: {p.message}"
+            for p in found
+            if allow_missing_texts and p.missing_text
         )
     ok = bool(conforms) and not failures and not evidence
     return ValidationResult(
         conforms=ok,
         report_graph=report_graph,
-        report_text=format_report(ok, shacl_results, failures, shapes_file, evidence),
+        report_text=format_report(
+            ok, shacl_results, failures, shapes_file, evidence, unchecked
+        ),
         shacl_results=shacl_results,
         check_failures=failures,
         evidence_problems=evidence or [],
+        unchecked_texts=unchecked,
     )
 
 
@@ -249,10 +266,12 @@ def format_report(
     failures: list[CheckFailure],
     shapes_file: Path,
     evidence: list[str] | None = None,
+    unchecked: list[str] | None = None,
 ) -> str:
     """The whole report as text, stable across runs (sorted, no timestamps).
 
-    ``evidence``: the evidence problems, or None when the evidence checks did not run.
+    ``evidence``: the evidence problems, or None when the evidence checks did not run;
+    ``unchecked``: the source texts not found, whose quotes were therefore not checked.
     """
     rows = sum(len(f.rows) for f in failures)
     counts = f"{len(shacl_results)} SHACL result(s), {rows} quality-check row(s)"
@@ -278,6 +297,15 @@ def format_report(
         lines.append("")
         lines.append(f"Evidence checks ({len(evidence)} problem(s)):")
         lines.extend(f"  {line}" for line in evidence)
-        if not evidence:
+        if not evidence and not unchecked:
             lines.append("  none: every source text is present and every quote is exact")
+        elif not evidence:
+            lines.append("  none among the source texts found")
+        if unchecked:
+            lines.append("")
+            lines.append(
+                f"NOT CHECKED ({len(unchecked)} source text(s) not found, allowed with"
+                " --without-source-texts): their quotes were not compared with them"
+            )
+            lines.extend(f"  {line}" for line in unchecked)
     return "\n".join(lines) + "\n"

@@ -52,6 +52,22 @@ def announce_inputs(args: argparse.Namespace) -> None:
     print(describe_inputs(args.ontology, args.data), file=sys.stderr, flush=True)
 
 
+def add_source_text_options(parser: argparse.ArgumentParser) -> None:
+    """``--seeds DIR`` and ``--without-source-texts``: where the articles' texts are, and
+    whether their absence may be tolerated (they are cited, never redistributed)."""
+    parser.add_argument(
+        "--seeds",
+        metavar="DIR",
+        help="the folder holding the source texts (default: ../shared/seeds of the project)",
+    )
+    parser.add_argument(
+        "--without-source-texts",
+        action="store_true",
+        help="when a registered source text is not found, report that its quotes were not"
+        " checked instead of failing (a text that is found must still match)",
+    )
+
+
 def add_output_option(parser: argparse.ArgumentParser) -> None:
     """``-o FILE``; ``-`` or nothing means standard output."""
     parser.add_argument(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
-from graph.commands import add_input_options, add_subcommand
+from graph.commands import add_input_options, add_source_text_options, add_subcommand
 from graph.terminal import printable
 
 NAME = "build"
@@ -43,6 +44,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="publish under this base IRI instead of https://w3id.org/kzgraph/",
     )
     add_input_options(parser)
+    add_source_text_options(parser)
     return parser
 
 
@@ -51,8 +53,20 @@ def run(args: argparse.Namespace) -> int:
     from graph.stats import format_table
 
     result = build(
-        args.out, infer=args.infer, base=args.base, ontology_dir=args.ontology, data_dir=args.data
+        args.out,
+        infer=args.infer,
+        base=args.base,
+        ontology_dir=args.ontology,
+        data_dir=args.data,
+        seeds_dir=args.seeds,
+        allow_missing_texts=args.without_source_texts,
     )
+    if result.unchecked_texts:
+        print(
+            f"kzgraph: {result.unchecked_texts} source text(s) not found: their quotes were not"
+            f" checked (see {result.out_dir / 'validation.txt'})",
+            file=sys.stderr,
+        )
     print(f"Wrote {len(result.files)} files to {result.out_dir}/:")
     for name in result.files:
         print(f"  {name}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from graph.commands import add_input_options, add_subcommand
+from graph.commands import add_input_options, add_source_text_options, add_subcommand
 from graph.terminal import printable
 
 NAME = "validate"
@@ -18,7 +18,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "check the data against the shapes and checks",
         "Validate the union of ontology and data against ontology/shapes.ttl and run the\n"
         "quality checks in ontology/checks/, and re-read every registered source text and every\n"
-        "evidence quote at its offsets (a missing source text fails). Prints one line per\n"
+        "evidence quote at its offsets (a missing source text fails, unless\n"
+        "--without-source-texts). Prints one line per\n"
         "problem; exits 1 when the data does not conform, 2 when an input cannot be read.",
         "kzgraph validate",
     )
@@ -26,7 +27,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--shapes", metavar="FILE", help="SHACL shapes (default: ONTOLOGY/shapes.ttl)"
     )
-    parser.add_argument("--seeds", metavar="DIR", help="the folder holding the source texts")
+    add_source_text_options(parser)
     return parser
 
 
@@ -38,6 +39,12 @@ def run(args: argparse.Namespace) -> int:
     ontology = resolve_dir("ontology", args.ontology)
     ds = load_graph(ontology, args.data)
     sources = source_dirs(args.data, args.seeds)
-    result = validate(ds, args.shapes or ontology / "shapes.ttl", ontology / "checks", sources)
+    result = validate(
+        ds,
+        args.shapes or ontology / "shapes.ttl",
+        ontology / "checks",
+        sources,
+        allow_missing_texts=args.without_source_texts,
+    )
     print(printable(result.report_text, newlines=True), end="")
     return 0 if result.conforms else 1
