@@ -226,8 +226,9 @@ def source_text_path(ds: Dataset, source: URIRef, folders: SourceDirs = None) ->
 def _missing_message(local: str, dirs: Sequence[Path]) -> str:
     where = ", ".join(str(d) for d in dirs)
     return (
-        f"the registered source text {local} is missing (looked in {where}); put it there or"
-        " name its folder with --seeds or $KZGRAPH_SEEDS"
+        f"the registered source text {local} is missing (looked in {where}); put it there,"
+        " name its folder with --seeds or $KZGRAPH_SEEDS, or build --without-source-texts"
+        " to leave its quotes unchecked"
     )
 
 

@@ -210,3 +210,22 @@ def test_mini_build_matches_loaded_dataset(tmp_path, mini_dataset):
     for name in named_graphs(mini_dataset):
         assert isomorphic(parsed.graph(name), mini_dataset.graph(name))
     assert load_graph(MINI / "ontology", MINI / "data") is not mini_dataset
+
+
+@pytest.mark.slow
+def test_a_copy_without_the_source_texts_builds_only_when_asked(project, tmp_path, monkeypatch):
+    """The articles are cited, not redistributed: a clone without them fails the evidence
+    checks, naming the texts, unless --without-source-texts says to leave their quotes
+    unchecked, which validation.txt and stderr then report."""
+    from graph.cli import main
+
+    monkeypatch.setenv("KZGRAPH_SEEDS", str(tmp_path / "no-seeds-here"))
+    inputs = ["--ontology", str(project / "ontology"), "--data", str(project / "data")]
+    out = tmp_path / "dist"
+    assert main(["build", "-o", str(out), *inputs]) == 1
+    assert not out.exists()
+    assert main(["build", "-o", str(out), "--without-source-texts", *inputs]) == 0
+    report = (out / "validation.txt").read_text(encoding="utf-8")
+    assert "Validation: conforms" in report
+    assert "NOT CHECKED (2 source text(s) not found" in report
+    assert "000_a0a385c98595ef08.txt is missing" in report
