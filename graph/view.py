@@ -852,7 +852,7 @@ def _select_quads(store: Store, where: str, max_rows: int | None) -> list[tuple[
     from graph.sandbox import check_query
 
     text = f"SELECT ?s ?p ?o ?g WHERE {{ {where} }}"
-    rows = store.query(check_query(text, parse=False), max_rows).rows()
+    rows = store.query(check_query(text), max_rows).rows()
     return [tuple(t for t in r if t is not None) for r in rows if None not in r]
 
 
