@@ -224,6 +224,7 @@ class OxigraphBacked(Store):
             max_rows,
             base_iri=checked.base_iri,
             form=checked.form,
+            filtered=checked.prefixes is not None,
         )
 
     def run(
@@ -233,16 +234,17 @@ class OxigraphBacked(Store):
         max_rows: int | None = None,
         base_iri: str | None = None,
         form: str | None = None,
+        filtered: bool = False,
     ) -> Answer:
         """Evaluate ``text`` as it is (no guard: callers in this process are trusted).
 
         ``prefixes`` are predeclared (default: the canonical map); only those the text spells
-        are handed to Oxigraph, which parses every prefix it is given.
+        are handed to Oxigraph, which parses every prefix it is given (``filtered``: the guard
+        already chose them).
         """
+        used = dict(prefixes or {}) if filtered else prefixes_used(text, prefixes)
         try:
-            result = self.store.query(
-                text, base_iri=base_iri, prefixes=prefixes_used(text, prefixes)
-            )
+            result = self.store.query(text, base_iri=base_iri, prefixes=used)
             return answer_from_oxigraph(result, form or query_form(text), max_rows)
         except SyntaxError as exc:
             raise engine_syntax_error(exc, text) from None
