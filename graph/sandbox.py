@@ -7,13 +7,13 @@ Two layers, both structural:
    endpoint never is), ``FROM``/``FROM NAMED``/``USING`` must name graphs of this dataset (IRIs
    under the project base), and ``LOAD`` is always refused. rdflib is also told not to fetch the
    graphs a query names (``SPARQL_LOAD_GRAPHS = False``).
-2. :class:`WorkerPool` runs queries in worker processes. A worker that exceeds the time limit is
-   killed and replaced, so a slow query neither runs on nor blocks other clients. Each worker
-   drops its network (a private, empty network namespace where the kernel allows it) and
-   installs an audit hook (:func:`sys.addaudithook`) that refuses socket connections, URL
-   opening, file writes, file reads outside the Python installation, and subprocesses; when
-   the store is a remote endpoint or ``SERVICE`` endpoints are allowed, exactly those hosts
-   and ports stay reachable.
+2. :func:`lockdown` locks a server process down (:mod:`graph.serving`): it drops its network
+   (a private, empty network namespace where the kernel allows it) and installs an audit hook
+   (:func:`sys.addaudithook`) that refuses socket connections, URL opening, file writes, file
+   reads outside the Python installation, and subprocesses; when the store is a remote
+   endpoint, exactly its host and port stay reachable. :class:`QueryRunner` answers there
+   under a time limit: a query that overruns is answered 503 and its process replaced, so a
+   slow query neither runs on nor blocks other clients.
 """
 
 from __future__ import annotations
@@ -21,16 +21,14 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import queue
 import re
 import socket
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -47,7 +45,6 @@ from graph.query import (
     QuerySyntaxError,
     QueryTimeout,
     StoreUnavailable,
-    UpdateRefused,
     output_format,
     syntax_error,
 )
@@ -415,25 +412,67 @@ def _readable_roots() -> list[str]:
     return sorted(roots)
 
 
-def run_op(store: Store, policy: Policy, op: str, args: tuple[Any, ...]) -> Any:
-    """The operations a worker offers (a fixed table: the pipe carries no code)."""
+class AnswerTooLarge(QueryError):  # noqa: N818 - named like TooManyRows
+    """The serialised answer exceeds the server's byte cap."""
+
+    http_status = 422
+
+
+class EngineFailure(QueryError):  # noqa: N818 - named like QueryRefused
+    """The engine failed in a way no query should cause (a bug): the server answers 500."""
+
+    http_status = 500
+
+
+class UpdateJournalFull(QueryError):  # noqa: N818 - named like QueryRefused
+    """The in-memory store's update journal reached its bound."""
+
+    http_status = 507
+
+
+#: Query texts longer than this are checked without the guard's cache, so that a cache keyed on
+#: request text holds at most 512 short texts (distinct 99 KB POSTs would fill memory).
+CACHED_TEXT_CHARS = 4096
+
+
+def _check(text: str, policy: Policy, parse: bool) -> CheckedQuery:
+    if len(text) > CACHED_TEXT_CHARS:
+        return check_query.__wrapped__(text, policy, parse)  # type: ignore[attr-defined, no-any-return]
+    return check_query(text, policy, parse)
+
+
+def _capped(data: bytes, max_bytes: int | None) -> bytes:
+    if max_bytes is not None and len(data) > max_bytes:
+        raise AnswerTooLarge(
+            f"the answer is larger than the server's cap of {max_bytes:,} bytes and was"
+            " stopped; select fewer or shorter values, or add LIMIT"
+        )
+    return data
+
+
+def run_op(
+    store: Store, policy: Policy, op: str, args: tuple[Any, ...], max_bytes: int | None = None
+) -> Any:
+    """The operations a server offers its pages and endpoint (a fixed table).
+
+    ``max_bytes`` caps the serialised answer of ``query`` (the engine's own payload is checked
+    before it is converted, so an oversized answer is never serialised twice).
+    """
     if op == "query":
         text, result_fmt, graph_fmt, max_rows = args
-        checked = check_query(text, policy, parse=store.needs_algebra)
+        checked = _check(text, policy, parse=store.needs_algebra)
         answer = store.query(checked, max_rows)
+        if max_bytes is not None:
+            _capped(answer.payload, max_bytes)
         out = output_format(graph_fmt if answer.is_graph else result_fmt, answer.form)
-        return answer.form, out.media_type, answer.serialize(out), answer.count
+        return answer.form, out.media_type, _capped(answer.serialize(out), max_bytes), answer.count
     if op == "answer":
         text, max_rows = args
-        answer = store.query(check_query(text, policy, parse=store.needs_algebra), max_rows)
+        answer = store.query(_check(text, policy, parse=store.needs_algebra), max_rows)
         return answer.form, answer.payload, answer.payload_format.media_type, answer.count
     if op == "update":
         (text,) = args
         store.update(check_update(text, policy))
-        return None
-    if op == "replay":
-        for text in args[0]:
-            store.update(text)
         return None
     if op == "entity":
         from graph.entity import describe_entity
@@ -467,259 +506,151 @@ def run_op(store: Store, policy: Policy, op: str, args: tuple[Any, ...]) -> Any:
     raise QueryError(f"unknown operation {op!r}")
 
 
+def limit_memory(megabytes: int | None) -> None:
+    """Cap this process's data memory (RLIMIT_DATA): past it allocations fail, so a runaway
+    query ends in an error or the death of this one process, never the machine's memory."""
+    if not megabytes:
+        return
+    import resource
+
+    limit = megabytes * 2**20
+    _soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
+
+
 def lockdown(store: Store, spec: StoreSpec, policy: Policy, isolate: bool) -> bool:
     """Warm ``store`` up, then lock this process down; True if it now has no network at all.
 
     The parser and evaluation modules are imported while files may still be read; then the
-    process leaves the network (a private, empty namespace, unless the store or the policy
-    needs some hosts) and installs the audit hook. Sockets it already holds (a listening one)
-    keep working. Call it before starting threads: a namespace is per thread.
+    process leaves the network (a private, empty namespace, unless the store itself is a remote
+    endpoint) and installs the audit hook. Sockets it already holds (a listening one) keep
+    working. SERVICE endpoints on the allow-list are not a reason to keep the network: Oxigraph
+    reaches them through a relay on loopback that the supervisor runs
+    (:mod:`graph.serving`), which only connects to them. Call it before starting threads: a
+    namespace is per thread.
     """
     store.query(check_query("ASK { ?s ?p ?o }", policy), 1)
     check_update("INSERT DATA { <urn:x:a> <urn:x:b> <urn:x:c> }", policy)
-    urls = list(policy.allowed_services) + ([spec.endpoint] if spec.endpoint else [])
+    urls = [spec.endpoint] if spec.endpoint else []
     reachable, names = _allowed_addresses(urls)
     isolated = _isolate_network() if isolate and not urls else False
     install_audit_hook(_readable_roots(), reachable, names)
     return isolated
 
 
-def worker_main(conn: Connection, spec: StoreSpec, policy: Policy, isolate: bool) -> None:
-    """A query worker: open the store, lock the process down, then answer until EOF."""
-    try:
-        import rdflib.plugins.sparql as rdflib_sparql
+class QueryRunner:
+    """Runs the operations of :func:`run_op` in this process, off the event loop.
 
-        rdflib_sparql.SPARQL_LOAD_GRAPHS = False
-        store = open_store(spec)
-        isolated = lockdown(store, spec, policy, isolate)
-    except Exception as exc:
-        conn.send(("failed", f"{type(exc).__name__}: {exc}"))
-        return
-    conn.send(("ready", isolated))
-    while True:
-        try:
-            op, args = conn.recv()
-        except (EOFError, OSError):
-            return
-        try:
-            conn.send(("ok", run_op(store, policy, op, args)))
-        except QueryError as exc:
-            conn.send(("error", type(exc).__name__, exc.message))
-        except PermissionError as exc:
-            conn.send(("error", "QueryRefused", str(exc)))
-        except Exception as exc:
-            conn.send(("error", "QueryError", f"the query failed: {type(exc).__name__}: {exc}"))
-
-
-_ERRORS: dict[str, type[QueryError]] = {
-    cls.__name__: cls
-    for cls in (
-        QueryError,
-        QuerySyntaxError,
-        QueryRefused,
-        UpdateRefused,
-        QueryTimeout,
-        StoreUnavailable,
-    )
-}
-
-
-def _error(name: str, message: str) -> QueryError:
-    from graph.query import TooManyRows
-
-    cls: type[QueryError] = {**_ERRORS, "TooManyRows": TooManyRows}.get(name, QueryError)
-    return cls(message)
-
-
-# -- The pool --
-
-
-class _Worker:
-    def __init__(self, process: Any, conn: Connection) -> None:
-        self.process = process
-        self.conn = conn
-        self.synced = 0  # journal entries applied (memory store with updates)
-        self.isolated = False
-        self.dead = False
-
-    def kill(self) -> None:
-        self.dead = True
-        with contextlib.suppress(Exception):
-            self.process.kill()
-            self.process.join(5)
-        with contextlib.suppress(Exception):
-            self.conn.close()
-
-
-class WorkerPool:
-    """Query workers in separate processes, killed and replaced when a query overruns.
+    Oxigraph releases the GIL while it evaluates, so a slow query holds one thread and the
+    others keep answering. At most ``threads`` operations run at once; one waiting longer than
+    the time limit for its turn is answered 503. An operation that overruns the time limit is
+    answered :class:`QueryTimeout` and ``on_overrun`` is called: a running evaluation cannot be
+    interrupted, so the server process is replaced (:mod:`graph.serving`).
 
     Args:
-        spec: the store each worker opens (its own copy, or the same files read-only).
+        store: the open store.
         policy: what queries may reach beyond the dataset.
-        size: number of workers, i.e. queries answered at the same time.
-        timeout: seconds a query may run; the same to wait for a free worker.
-        isolate: give workers no network at all (unless the spec or policy needs some).
+        timeout: seconds an operation may run.
+        threads: operations answered at the same time.
+        max_answer_bytes: cap on a serialised answer (None: no cap).
+        on_overrun: called once with a reason when an operation overruns.
+        on_update: called with each applied update's text before it is acknowledged (the
+            supervisor's journal); raises to refuse further updates.
     """
 
     def __init__(
         self,
-        spec: StoreSpec,
+        store: Store,
         policy: Policy = Policy(),
-        size: int = 2,
         timeout: float = 10.0,
-        isolate: bool = True,
-        start_timeout: float = 120.0,
+        threads: int = 8,
+        max_answer_bytes: int | None = None,
+        on_overrun: Callable[[str], None] | None = None,
+        on_update: Callable[[str], None] | None = None,
     ) -> None:
-        import multiprocessing
-
-        self.spec = spec
+        self.store = store
         self.policy = policy
-        self.size = max(1, size)
         self.timeout = timeout
-        self.isolate = isolate
-        self.start_timeout = start_timeout
-        self.replicate_updates = spec.kind == "memory"
-        self.journal: list[str] = []
-        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self.threads = max(1, threads)
+        self.max_answer_bytes = max_answer_bytes
+        self.on_overrun = on_overrun
+        self.on_update = on_update
+        self.overrun = False
+        self._executor = ThreadPoolExecutor(self.threads, thread_name_prefix="kzgraph-query")
+        self._slots: Any = None  # an asyncio.Semaphore of the serving loop
+        self._slots_loop: Any = None
         self._update_lock = threading.Lock()
-        self._closed = False
-        self._ctx = multiprocessing.get_context("forkserver")
-        self._ctx.set_forkserver_preload(["graph.sandbox", "graph.entity"])
-        self._executor = ThreadPoolExecutor(max_workers=64, thread_name_prefix="kzgraph-query")
-        self.isolated = False
 
-    # lifecycle
+    @classmethod
+    def open(cls, spec: StoreSpec, policy: Policy = Policy(), **options: Any) -> QueryRunner:
+        """A runner over a freshly opened store, in this process (tests, notebooks)."""
+        return cls(open_store(spec), policy, **options)
 
-    def start(self) -> WorkerPool:
-        """Start every worker and wait until each has opened its store."""
-        started = [self._spawn() for _ in range(self.size)]
-        for worker in started:
-            self._await_ready(worker)
-            self._idle.put(worker)
-        return self
-
-    def _spawn(self) -> _Worker:
-        parent, child = self._ctx.Pipe(duplex=True)
-        process = self._ctx.Process(
-            target=worker_main,
-            args=(child, self.spec, self.policy, self.isolate),
-            daemon=True,
-            name="kzgraph-query-worker",
-        )
-        process.start()
-        child.close()
-        return _Worker(process, parent)
-
-    def _await_ready(self, worker: _Worker) -> None:
-        if not worker.conn.poll(self.start_timeout):
-            worker.kill()
-            raise StoreUnavailable("a query worker did not start in time")
+    def _run(self, op: str, args: tuple[Any, ...]) -> Any:
         try:
-            message = worker.conn.recv()
-        except EOFError:
-            worker.kill()
-            raise StoreUnavailable("a query worker died while starting") from None
-        if message[0] != "ready":
-            worker.kill()
-            raise StoreUnavailable(f"a query worker could not open the store: {message[1]}")
-        worker.isolated = bool(message[1])
-        self.isolated = worker.isolated
+            if op == "update":
+                with self._update_lock:
+                    result = run_op(self.store, self.policy, op, args)
+                    if self.on_update is not None:
+                        self.on_update(args[0])
+                    return result
+            return run_op(self.store, self.policy, op, args, self.max_answer_bytes)
+        except QueryError:
+            raise
+        except PermissionError as exc:  # the audit hook refused something
+            raise QueryRefused(str(exc)) from None
+        except MemoryError:
+            raise AnswerTooLarge(
+                "the query needed more memory than this server allows each process"
+            ) from None
+        except Exception as exc:  # a bug in the engine or here: a 500, logged with its trace
+            import traceback
 
-    def _replace(self, worker: _Worker) -> None:
-        """Kill ``worker`` and put a fresh one in the pool once it is ready (in the background)."""
-        worker.kill()
-        if self._closed:
-            return
+            traceback.print_exception(exc, file=sys.stderr)
+            raise EngineFailure(f"the query engine failed ({type(exc).__name__})") from None
 
-        def respawn() -> None:
-            for _attempt in range(3):
-                if self._closed:
-                    return
-                fresh = self._spawn()
-                try:
-                    self._await_ready(fresh)
-                except StoreUnavailable:
-                    time.sleep(1)
-                    continue
-                self._idle.put(fresh)
-                return
+    def call_sync(self, op: str, *args: Any) -> Any:
+        """Run ``op`` in the calling thread (no time limit): the command line and tests."""
+        return self._run(op, args)
 
-        threading.Thread(target=respawn, daemon=True, name="kzgraph-respawn").start()
+    async def call(self, op: str, *args: Any, timeout: float | None = None) -> Any:
+        """Run ``op`` on a query thread under the time limit."""
+        import asyncio
+
+        limit = self.timeout if timeout is None else timeout
+        loop = asyncio.get_running_loop()
+        if self._slots_loop is not loop:
+            self._slots, self._slots_loop = asyncio.Semaphore(self.threads), loop
+        slots = self._slots
+        started = loop.time()
+        try:
+            await asyncio.wait_for(slots.acquire(), limit)
+        except TimeoutError:
+            raise StoreUnavailable(
+                f"all {self.threads} query threads are busy; try again shortly"
+            ) from None
+        future = loop.run_in_executor(self._executor, self._run, op, args)
+        future.add_done_callback(lambda _f: slots.release())  # a runaway keeps its slot
+        remaining = max(limit - (loop.time() - started), 0.001)
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), remaining)
+        except TimeoutError:
+            if not self.overrun:
+                self.overrun = True
+                if self.on_overrun is not None:
+                    self.on_overrun(f"{op} ran longer than {limit:g} s")
+            raise QueryTimeout(
+                f"the query ran longer than the time limit of {limit:g} s and was stopped"
+            ) from None
 
     def close(self) -> None:
-        self._closed = True
-        while True:
-            try:
-                self._idle.get_nowait().kill()
-            except queue.Empty:
-                break
         self._executor.shutdown(wait=False, cancel_futures=True)
+        self.store.close()
 
-    def __enter__(self) -> WorkerPool:
-        return self.start()
+    def __enter__(self) -> QueryRunner:
+        return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    # calls
-
-    def _roundtrip(self, worker: _Worker, op: str, args: tuple[Any, ...], timeout: float) -> Any:
-        try:
-            worker.conn.send((op, args))
-            ready = worker.conn.poll(timeout)
-        except (OSError, EOFError):
-            ready = False
-            timeout = -1
-        if not ready:
-            self._replace(worker)
-            if timeout < 0:
-                raise StoreUnavailable("the query worker died; try again")
-            raise QueryTimeout(
-                f"the query ran longer than the time limit of {timeout:g} s and was stopped"
-            )
-        try:
-            reply = worker.conn.recv()
-        except (EOFError, OSError):
-            self._replace(worker)
-            raise StoreUnavailable("the query worker died (out of memory?); try again") from None
-        if reply[0] == "error":
-            raise _error(reply[1], reply[2])
-        return reply[1]
-
-    def call_sync(self, op: str, *args: Any, timeout: float | None = None) -> Any:
-        """Run ``op`` on a free worker; the time limit covers the wait and the run each."""
-        limit = self.timeout if timeout is None else timeout
-        if self._closed:
-            raise StoreUnavailable("the query service is shutting down")
-        try:
-            worker = self._idle.get(timeout=limit)
-        except queue.Empty:
-            raise StoreUnavailable(
-                f"all {self.size} query workers are busy; try again shortly"
-            ) from None
-        try:
-            if self.replicate_updates and worker.synced < len(self.journal):
-                pending = self.journal[worker.synced :]
-                self._roundtrip(worker, "replay", (pending,), limit)
-                worker.synced += len(pending)
-            if op == "update":
-                with self._update_lock:
-                    result = self._roundtrip(worker, op, args, limit)
-                    if self.replicate_updates:
-                        self.journal.append(args[0])
-                        worker.synced = len(self.journal)
-                return result
-            return self._roundtrip(worker, op, args, limit)
-        finally:
-            if not worker.dead:
-                self._idle.put(worker)
-
-    async def call(self, op: str, *args: Any, timeout: float | None = None) -> Any:
-        """:meth:`call_sync` without blocking the event loop."""
-        import asyncio
-
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._executor, functools.partial(self.call_sync, op, *args, timeout=timeout)
-        )

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from graph.bulkload import load, read_marker, source_for, store_dir
 from graph.query import QueryRefused, QuerySyntaxError
-from graph.sandbox import WorkerPool, _form_by_reading, check_query
+from graph.sandbox import QueryRunner, _form_by_reading, check_query
 from graph.stores import OxigraphStore, StoreSpec, load_oxigraph, open_store
 from tests.conftest import DATA, ONTOLOGY
 from tests.reliability import REPO, scale
@@ -165,7 +165,7 @@ def test_the_oxigraph_store_skips_rdflibs_parse_and_the_memory_store_does_not(tm
 def test_workers_on_the_oxigraph_store_still_refuse_service(tmp_path):
     load_oxigraph(tmp_path / "store", str(ONTOLOGY), str(DATA))
     spec = StoreSpec("oxigraph", location=str(tmp_path / "store"))
-    with WorkerPool(spec, size=1, timeout=10) as pool:
+    with QueryRunner.open(spec, timeout=10) as pool:
         form, _media, _body, count = pool.call_sync(
             "query", "SELECT ?p WHERE { kzr:igor-rogov org:holds ?p }", "json", "turtle", None
         )
