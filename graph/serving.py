@@ -47,6 +47,9 @@ from graph.query import StoreUnavailable
 from graph.sandbox import Policy, QueryRunner, UpdateJournalFull, limit_memory, lockdown
 from graph.stores import StoreSpec, open_store
 
+#: The longest request target httptools can split into path and query.
+MAX_URL_BYTES = 65_535
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -59,14 +62,16 @@ class Limits:
     connections_per_client: int = 64
     #: Connections plus requests in flight on one server process; beyond it uvicorn answers 503.
     max_connections: int = 1024
-    #: Largest request target (path and query string) and header block.
-    max_url_bytes: int = 100_000 + 1024
+    #: Largest request target (path and query string) and header block. httptools reads URLs of
+    #: at most 64 KiB (its offsets are 16 bits); longer ones are answered 414: POST instead.
+    max_url_bytes: int = MAX_URL_BYTES
     max_header_bytes: int = 64 * 1024
     #: Seconds an idle keep-alive connection stays open.
     keep_alive_seconds: float = 5.0
 
 
-#: Seconds a recycling process keeps answering what is in flight before it exits.
+#: Seconds a stopping server process gives what is in flight, beyond the query time limit (a
+#: recycling process lets every query in flight finish or be answered 503 by its own limit).
 DRAIN_SECONDS = 2.0
 #: Seconds the supervisor may take to stop its processes before it exits regardless.
 SHUTDOWN_SECONDS = 12.0
@@ -165,7 +170,10 @@ def protocol_class(limits: Limits) -> type[asyncio.Protocol]:
 
         def on_url(self, url: bytes) -> None:
             if self._refused is None and len(self.url) + len(url) > limits.max_url_bytes:
-                self._refused = (414, f"request target longer than {limits.max_url_bytes} bytes")
+                self._refused = (
+                    414,
+                    f"request target longer than {limits.max_url_bytes} bytes: POST long queries",
+                )
             if self._refused is None:
                 super().on_url(url)
 
@@ -182,6 +190,7 @@ def protocol_class(limits: Limits) -> type[asyncio.Protocol]:
                 return
             if self._refused is not None:
                 self.scope[REFUSED] = self._refused  # type: ignore[literal-required]
+                self.url = b"/"  # what was kept of it may not parse; it is not used
             super().on_headers_complete()
 
         def on_body(self, body: bytes) -> None:
@@ -347,7 +356,7 @@ class _ServerProcess:
             access_log=False,
             limit_concurrency=limits.max_connections,
             timeout_keep_alive=int(max(1, limits.keep_alive_seconds)),
-            timeout_graceful_shutdown=int(DRAIN_SECONDS),
+            timeout_graceful_shutdown=int(float(self.config.timeout) + DRAIN_SECONDS),
             h11_max_incomplete_event_size=limits.max_url_bytes + limits.max_header_bytes,
             server_header=False,
             headers=[("X-Content-Type-Options", "nosniff")],

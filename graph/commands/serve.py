@@ -62,7 +62,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--max-request-bytes",
         type=int,
         default=100_000,
-        help="largest request body or query string (default: 100000)",
+        help="largest request body or query string (default: 100000); a GET's request target"
+        " is at most 64 KiB (longer ones are 414: POST them)",
     )
     parser.add_argument(
         "--memory-limit",
@@ -95,7 +96,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from graph.sandbox import Policy
     from graph.server import ServerConfig, catalogue_entries
-    from graph.serving import Limits, serve
+    from graph.serving import MAX_URL_BYTES, Limits, serve
 
     token = os.environ.get(TOKEN_VARIABLE) or None
     if args.allow_update and not token:
@@ -131,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
         "limits": Limits(
             request_seconds=args.request_timeout,
             connections_per_client=args.max_client_connections,
-            max_url_bytes=args.max_request_bytes + 1024,
+            max_url_bytes=min(args.max_request_bytes + 1024, MAX_URL_BYTES),
         ),
     }
     shown = f"[{args.host}]" if ":" in args.host else args.host
