@@ -37,7 +37,14 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from graph.namespaces import BASE, PREFIXES
-from graph.query import GRAPH_FORMATS, RESULT_FORMATS, QueryError, UpdateRefused, shorten
+from graph.query import (
+    GRAPH_FORMATS,
+    RESULT_FORMATS,
+    QueryError,
+    QuerySyntaxError,
+    UpdateRefused,
+    shorten,
+)
 from graph.sandbox import QueryRunner
 
 ASSETS = Path(str(resources.files("graph") / "server_assets"))
@@ -278,9 +285,18 @@ class KzGraphServer:
         result_fmt = negotiate(accept, RESULT_MEDIA, "json") or "json"
         graph_fmt = negotiate(accept, GRAPH_MEDIA, "turtle") or "turtle"
         try:
-            _form, media, payload, count = await self.pool.call(
-                "query", text, result_fmt, graph_fmt, self.config.max_rows
-            )
+            try:
+                _form, media, payload, count = await self.pool.call(
+                    "query", text, result_fmt, graph_fmt, self.config.max_rows
+                )
+            except QuerySyntaxError as exc:
+                if "relative IRI" not in exc.message:
+                    raise
+                # relative IRIs resolve against the endpoint's IRI, where the query was sent
+                base = str(request.url.replace(query="", fragment=""))
+                _form, media, payload, count = await self.pool.call(
+                    "query", f"BASE <{base}>\n{text}", result_fmt, graph_fmt, self.config.max_rows
+                )
         except QueryError as exc:
             return self.query_error(exc)
         return Response(
@@ -650,25 +666,25 @@ def _both_places() -> Response:
 
 
 def _decode_body(body: bytes, content_type: str) -> str | Response:
-    """The body as text in the charset its Content-Type names (UTF-8 when none)."""
-    charset = "utf-8"
+    """The body as UTF-8 text: the protocol's only charset for a query or an update (SPARQL 1.1
+    Protocol 2.1.3); another charset named in Content-Type is refused with 415."""
     for param in content_type.split(";")[1:]:
         name, _, value = param.partition("=")
         if name.strip().lower() == "charset":
-            charset = value.strip().strip('"').lower() or "utf-8"
+            charset = value.strip().strip('"')
+            try:
+                known = codecs.lookup(charset).name
+            except LookupError:
+                known = None
+            if known != "utf-8":
+                return PlainTextResponse(
+                    f"unsupported charset {charset[:40]!r}: send UTF-8\n", status_code=415
+                )
     try:
-        info: codecs.CodecInfo | None = codecs.lookup(charset)
-    except LookupError:
-        info = None
-    if info is None or not getattr(info, "_is_text_encoding", True):
-        return PlainTextResponse(
-            f"unsupported charset {charset[:40]!r}: send UTF-8\n", status_code=415
-        )
-    try:
-        return body.decode(info.name)
+        return body.decode("utf-8")
     except UnicodeDecodeError as exc:
         return PlainTextResponse(
-            f"the request body is not valid {charset[:40]} (byte {exc.start})\n", status_code=400
+            f"the request body is not valid UTF-8 (byte {exc.start})\n", status_code=400
         )
 
 
