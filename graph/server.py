@@ -17,6 +17,7 @@ the in-memory store's update journal is full.
 from __future__ import annotations
 
 import codecs
+import functools
 import hmac
 import json
 import re
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import parse_qsl, quote, unquote_plus, urlencode
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -817,10 +818,82 @@ SERVER_SETS_NOSNIFF = "kzgraph.nosniff"
 NOSNIFF = b"nosniff"
 
 
-def create_app(pool: QueryRunner, config: ServerConfig | None = None) -> Starlette:
+class PlainQueries:
+    """The application, with the commonest request answered without routing: a GET of
+    ``/sparql?query=...`` with no other parameter and no ``Origin``. It goes through the same
+    runner (guard, limits), negotiation and error answers as :meth:`KzGraphServer.sparql`, and
+    gets the same headers (``Vary: Accept, Origin`` as the CORS middleware says); any other
+    request goes to the Starlette application. Routing and middleware cost more than Oxigraph
+    takes to look up a subject (docs/performance.md).
+    """
+
+    def __init__(self, server: KzGraphServer, app: Starlette) -> None:
+        self.server = server
+        self.app = app
+        self.limit = server.config.max_request_bytes
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        text = self._plain(scope)
+        if text is None:
+            await self.app(scope, receive, send)
+            return
+        accept = next((v for k, v in scope["headers"] if k == b"accept"), None)
+        header = accept.decode("latin-1") if accept is not None else None
+        # negotiation is cached for Accept headers of a sane size only (the cache is keyed on
+        # request text)
+        formats = _formats if header is None or len(header) <= 512 else _formats.__wrapped__
+        result_fmt, graph_fmt = formats(header)
+        try:
+            _form, media, payload, count = await self.server.pool.call(
+                "query", text, result_fmt, graph_fmt, self.server.config.max_rows
+            )
+        except QueryError as exc:
+            response = self.server.query_error(exc)
+            response.headers["Vary"] = "Origin"
+            await (response if scope.get(SERVER_SETS_NOSNIFF) else NoSniff(response))(
+                scope, receive, send
+            )
+            return
+        headers = [
+            (b"content-type", _with_charset(media).encode("latin-1")),
+            (b"content-length", str(len(payload)).encode("ascii")),
+            (b"vary", b"Accept, Origin"),
+            (b"x-result-count", str(count).encode("ascii")),
+        ]
+        if not scope.get(SERVER_SETS_NOSNIFF):
+            headers.append((b"x-content-type-options", NOSNIFF))
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": payload})
+
+    def _plain(self, scope: Any) -> str | None:
+        """The query of a plain GET, or None for everything else."""
+        if scope["type"] != "http" or scope["path"] != "/sparql" or scope["method"] != "GET":
+            return None
+        raw = scope["query_string"]
+        if not raw.startswith(b"query=") or b"&" in raw or b";" in raw or len(raw) > self.limit:
+            return None
+        if any(k == b"origin" for k, _v in scope["headers"]):
+            return None
+        try:
+            return unquote_plus(raw[6:].decode("ascii"), errors="replace")
+        except UnicodeDecodeError:
+            return None
+
+
+@functools.lru_cache(maxsize=256)
+def _formats(accept: str | None) -> tuple[str, str]:
+    """(result format, graph format) for an Accept header, as the protocol handler picks them."""
+    return (
+        negotiate(accept, RESULT_MEDIA, "json") or "json",
+        negotiate(accept, GRAPH_MEDIA, "turtle") or "turtle",
+    )
+
+
+def create_app(pool: QueryRunner, config: ServerConfig | None = None) -> PlainQueries:
     """The ASGI application over a :class:`QueryRunner` (served by :mod:`graph.serving`)."""
     conf = config or ServerConfig(catalogue=catalogue_entries())
-    return KzGraphServer(pool, conf).app()
+    server = KzGraphServer(pool, conf)
+    return PlainQueries(server, server.app())
 
 
 __all__: Sequence[str] = ["ServerConfig", "create_app", "negotiate", "shorten", "with_dataset"]

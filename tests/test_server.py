@@ -469,6 +469,33 @@ def test_json_on_an_entity_is_json_ld(client):
     assert (URIRef(ROGOV), None, None) in graph
 
 
+@pytest.mark.parametrize(
+    "accept",
+    [
+        "",
+        "application/sparql-results+json",
+        "text/csv",
+        "application/sparql-results+xml",
+        "text/turtle",
+        "application/n-triples",
+        "image/png",
+        "x" * 600,
+    ],
+)
+@pytest.mark.parametrize(
+    "query", [SELECT, CONSTRUCT, "ASK {}", "SELECT", "SELECT * FROM <http://x/> {}", "SELECT * {"]
+)
+def test_plain_gets_are_answered_as_the_full_handler_does(client, accept, query):
+    """A plain GET skips routing (PlainQueries); an extra parameter takes the full handler."""
+    headers = {"Accept": accept} if accept else {}
+    plain = client.get("/sparql", params={"query": query}, headers=headers)
+    full = client.get("/sparql", params={"query": query, "x": ""}, headers=headers)
+    assert plain.status_code == full.status_code
+    assert plain.content == full.content
+    for name in ("content-type", "vary", "x-result-count", "x-content-type-options"):
+        assert plain.headers.get(name) == full.headers.get(name), name
+
+
 def test_nosniff_on_every_response(client):
     for response in (
         client.get("/sparql", params={"query": "ASK {}"}),
