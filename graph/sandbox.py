@@ -520,24 +520,80 @@ def limit_memory(megabytes: int | None) -> None:
     resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
 
 
-def lockdown(store: Store, spec: StoreSpec, policy: Policy, isolate: bool) -> bool:
+def lockdown(
+    store: Store, spec: StoreSpec, policy: Policy, isolate: bool, reach_services: bool = False
+) -> bool:
     """Warm ``store`` up, then lock this process down; True if it now has no network at all.
 
     The parser and evaluation modules are imported while files may still be read; then the
     process leaves the network (a private, empty namespace, unless the store itself is a remote
     endpoint) and installs the audit hook. Sockets it already holds (a listening one) keep
-    working. SERVICE endpoints on the allow-list are not a reason to keep the network: Oxigraph
-    reaches them through a relay on loopback that the supervisor runs
-    (:mod:`graph.serving`), which only connects to them. Call it before starting threads: a
-    namespace is per thread.
+    working. SERVICE endpoints on the allow-list keep the network only with ``reach_services``
+    (``kzgraph query``, a process of the user's own): Oxigraph's HTTP client ignores the audit
+    hook, so a server never asks for it. Call it before starting threads: a namespace is per
+    thread.
     """
     store.query(check_query("ASK { ?s ?p ?o }", policy), 1)
     check_update("INSERT DATA { <urn:x:a> <urn:x:b> <urn:x:c> }", policy)
     urls = [spec.endpoint] if spec.endpoint else []
+    if reach_services:
+        urls += policy.allowed_services
     reachable, names = _allowed_addresses(urls)
     isolated = _isolate_network() if isolate and not urls else False
     install_audit_hook(_readable_roots(), reachable, names)
     return isolated
+
+
+def _isolated_main(conn: Any, spec: StoreSpec, policy: Policy, op: str, args: Any) -> None:
+    """One operation in a process of its own: open the store, lock down, answer, exit."""
+    try:
+        import rdflib.plugins.sparql as rdflib_sparql
+
+        rdflib_sparql.SPARQL_LOAD_GRAPHS = False
+        store = open_store(spec)
+        lockdown(store, spec, policy, isolate=True, reach_services=True)
+        conn.send(("ok", run_op(store, policy, op, args)))
+    except QueryError as exc:
+        conn.send(("error", exc))
+    except PermissionError as exc:
+        conn.send(("error", QueryRefused(str(exc))))
+    except Exception as exc:
+        conn.send(("error", EngineFailure(f"the query failed: {type(exc).__name__}: {exc}")))
+
+
+def run_isolated(
+    spec: StoreSpec, policy: Policy, op: str, args: tuple[Any, ...], timeout: float
+) -> Any:
+    """Run one operation of :func:`run_op` in a locked-down process, killed after ``timeout``
+    seconds (``kzgraph query --timeout``).
+
+    Raises:
+        QueryTimeout: the operation ran longer than ``timeout``.
+        QueryError: what the operation raised.
+    """
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("forkserver")
+    parent, child = ctx.Pipe(duplex=False)
+    process = ctx.Process(target=_isolated_main, args=(child, spec, policy, op, args), daemon=True)
+    process.start()
+    child.close()
+    try:
+        if not parent.poll(timeout):
+            raise QueryTimeout(
+                f"the query ran longer than the time limit of {timeout:g} s and was stopped"
+            )
+        try:
+            status, value = parent.recv()
+        except EOFError:
+            raise StoreUnavailable("the query process died (out of memory?)") from None
+    finally:
+        process.kill()
+        process.join(5)
+        parent.close()
+    if status == "error":
+        raise value
+    return value
 
 
 class QueryRunner:

@@ -410,3 +410,21 @@ def test_a_port_in_use_is_a_clear_error(served):
     assert done.returncode != 0
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr, done.stderr[-500:]
     assert "Traceback" not in done.stderr
+
+
+ALLOW_DISCARD = ["--allow-service", "http://127.0.0.1:9/sparql"]
+
+
+def test_allow_service_never_switches_off_network_isolation():
+    """Regression: --allow-service gave the server processes the network, and Oxigraph's HTTP
+    client ignores the audit hook that was to keep them to the allow-list."""
+    done = subprocess.run(
+        [sys.executable, "-m", "graph.cli", "serve", "--port", "1", *ALLOW_DISCARD],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert "kzgraph serve does not call SERVICE endpoints" in done.stderr
+    assert "Traceback" not in done.stderr
