@@ -390,6 +390,8 @@ def install_audit_hook(
                 raise PermissionError(f"kzgraph sandbox: reading {name} is not allowed")
         elif event == "socket.connect":
             address = args[1]
+            if isinstance(address, str) and address in names:  # the SERVICE relay's socket
+                return
             if not (isinstance(address, tuple) and (str(address[0]), address[1]) in reachable):
                 raise PermissionError(f"kzgraph sandbox: connecting to {address} is not allowed")
         elif event == "socket.getaddrinfo":
@@ -520,8 +522,117 @@ def limit_memory(megabytes: int | None) -> None:
     resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
 
 
+def pipe(a: socket.socket, b: socket.socket) -> None:
+    """Copy bytes both ways between two connected sockets until either side closes."""
+
+    def one_way(src: socket.socket, dst: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while chunk := src.recv(65536):
+                dst.sendall(chunk)
+        with contextlib.suppress(OSError):
+            dst.shutdown(socket.SHUT_WR)
+
+    other = threading.Thread(target=one_way, args=(b, a), daemon=True)
+    other.start()
+    one_way(a, b)
+    other.join()
+    for sock in (a, b):
+        with contextlib.suppress(OSError):
+            sock.close()
+
+
+def _loopback_up() -> None:
+    """Bring up ``lo`` in this (new, empty) network namespace."""
+    import fcntl
+    import struct
+
+    siocgifflags, siocsifflags, iff_up = 0x8913, 0x8914, 0x1
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        request = struct.pack("16sH22x", b"lo", 0)
+        flags = struct.unpack("16sH22x", fcntl.ioctl(sock, siocgifflags, request))[1]
+        fcntl.ioctl(sock, siocsifflags, struct.pack("16sH22x", b"lo", flags | iff_up))
+
+
+def _service_hosts(services: Iterable[str]) -> dict[tuple[str, int], str]:
+    """(host, port) of each allowed endpoint -> the loopback address it is reached at here."""
+    targets: dict[tuple[str, int], str] = {}
+    names: dict[str, str] = {}
+    for url in services:
+        parts = urlsplit(url)
+        if not parts.hostname:
+            continue
+        host = parts.hostname
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        if host in ("localhost", "127.0.0.1") or host.startswith("127."):
+            address = "127.0.0.1" if host == "localhost" else host
+        else:
+            address = names.setdefault(host, f"127.0.0.{len(names) + 2}")
+        targets[(host, port)] = address
+    return targets
+
+
+def _hosts_override(targets: dict[tuple[str, int], str]) -> None:
+    """Make this process resolve each allowed host name to its loopback address: a private
+    mount namespace with its own /etc/hosts (the host's is untouched)."""
+    import ctypes
+    import tempfile
+
+    named = {host: address for (host, _port), address in targets.items() if host != address}
+    named.pop("localhost", None)
+    if not named:
+        return
+    clone_newns, ms_rec, ms_private, ms_bind = 0x00020000, 0x4000, 0x40000, 0x1000
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(clone_newns) != 0:
+        raise OSError(ctypes.get_errno(), "cannot make a private mount namespace")
+    if libc.mount(None, b"/", None, ms_rec | ms_private, None) != 0:
+        raise OSError(ctypes.get_errno(), "cannot make the mounts private")
+    lines = ["127.0.0.1 localhost", "::1 localhost"]
+    lines += [f"{address} {host}" for host, address in named.items()]
+    with tempfile.NamedTemporaryFile("w", prefix="kzgraph-hosts-", delete=False) as f:
+        f.write("\n".join(lines) + "\n")
+    try:
+        if libc.mount(f.name.encode(), b"/etc/hosts", None, ms_bind, None) != 0:
+            raise OSError(ctypes.get_errno(), "cannot mount a private /etc/hosts")
+    finally:
+        os.unlink(f.name)  # the mount keeps the file
+
+
+def _start_relay_listeners(targets: dict[tuple[str, int], str], relay: str) -> None:
+    """Listen on loopback, in this namespace, for each allowed endpoint; hand each connection
+    to the supervisor's relay (a Unix socket), which connects only to allowed endpoints."""
+
+    def forward(client: socket.socket, host: str, port: int) -> None:
+        upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            upstream.connect(relay)
+            upstream.sendall(f"{host} {port}\n".encode())
+        except OSError:
+            client.close()
+            upstream.close()
+            return
+        pipe(client, upstream)
+
+    def accept(listener: socket.socket, host: str, port: int) -> None:
+        while True:
+            client, _peer = listener.accept()
+            threading.Thread(target=forward, args=(client, host, port), daemon=True).start()
+
+    for (host, port), address in targets.items():
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((address, port))
+        listener.listen(64)
+        threading.Thread(target=accept, args=(listener, host, port), daemon=True).start()
+
+
 def lockdown(
-    store: Store, spec: StoreSpec, policy: Policy, isolate: bool, reach_services: bool = False
+    store: Store,
+    spec: StoreSpec,
+    policy: Policy,
+    isolate: bool,
+    reach_services: bool = False,
+    relay: str | None = None,
 ) -> bool:
     """Warm ``store`` up, then lock this process down; True if it now has no network at all.
 
@@ -540,6 +651,22 @@ def lockdown(
         urls += policy.allowed_services
     reachable, names = _allowed_addresses(urls)
     isolated = _isolate_network() if isolate and not urls else False
+    if isolated and relay is not None and policy.allowed_services:
+        # SERVICE endpoints on the allow-list: reached through the supervisor's relay only
+        targets = _service_hosts(policy.allowed_services)
+        _loopback_up()
+        try:
+            _hosts_override(targets)
+        except OSError as exc:  # endpoints given by address still work
+            print(
+                f"kzgraph: SERVICE endpoints named by host are unreachable: {exc}", file=sys.stderr
+            )
+        _start_relay_listeners(targets, relay)
+        names.add(relay)
+        # Python clients (rdflib's SERVICE) pass the audit hook for these listeners only
+        reachable.update((address, port) for (_host, port), address in targets.items())
+        names.update(host for host, _port in targets)
+        names.update(targets.values())
     install_audit_hook(_readable_roots(), reachable, names)
     return isolated
 

@@ -32,6 +32,7 @@ import collections
 import contextlib
 import faulthandler
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -252,6 +253,78 @@ def guard_scope(app: Any) -> Any:
     return guarded
 
 
+# -- SERVICE endpoints on the allow-list --
+
+
+class ServiceRelay:
+    """The only way out of the server processes: a Unix socket on which each asks for an
+    endpoint by host and port, connected only when it is on the allow-list (checked here, at
+    connection time, in the supervisor, which the processes cannot change).
+
+    Inside each server process (no network of its own), :func:`graph.sandbox.lockdown` listens
+    on loopback for each allowed endpoint and hands connections here; Oxigraph's HTTP client
+    (which ignores Python's audit hook) reaches nothing else. TLS runs end to end through it.
+    """
+
+    def __init__(self, services: tuple[str, ...]) -> None:
+        import tempfile
+        from urllib.parse import urlsplit
+
+        self.allowed: set[tuple[str, int]] = set()
+        for url in services:
+            parts = urlsplit(url)
+            if parts.hostname:
+                port = parts.port or (443 if parts.scheme == "https" else 80)
+                self.allowed.add((parts.hostname, port))
+        self.directory = tempfile.mkdtemp(prefix="kzgraph-relay-")
+        self.path = os.path.join(self.directory, "relay.sock")
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(self.path)
+        self.listener.listen(128)
+        self.refused = 0
+        threading.Thread(target=self._accept, daemon=True, name="kzgraph-relay").start()
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = self.listener.accept()
+                threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        from graph.sandbox import pipe
+
+        conn.settimeout(10)
+        request = b""
+        with contextlib.suppress(OSError):
+            while b"\n" not in request and len(request) < 512:
+                chunk = conn.recv(512 - len(request))
+                if not chunk:
+                    break
+                request += chunk
+        line, _, rest = request.partition(b"\n")
+        host, _, port = line.decode("ascii", "replace").partition(" ")
+        target = (host, int(port)) if port.isdigit() else None
+        if target is None or target not in self.allowed:
+            self.refused += 1
+            conn.close()
+            return
+        try:
+            upstream = socket.create_connection(target, timeout=30)
+            if rest:
+                upstream.sendall(rest)
+        except OSError:
+            conn.close()
+            return
+        conn.settimeout(None)
+        upstream.settimeout(None)
+        pipe(conn, upstream)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.listener.close()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
 # -- One server process --
 
 
@@ -276,7 +349,9 @@ def server_main(
         import mimetypes
 
         mimetypes.init()  # static files: /etc/mime.types is read once, before the lockdown
-        isolated = lockdown(store, spec, policy, settings.get("isolate", True))
+        isolated = lockdown(
+            store, spec, policy, settings.get("isolate", True), relay=settings.get("relay")
+        )
     except Exception as exc:
         with contextlib.suppress(OSError):
             control.send(("failed", f"{type(exc).__name__}: {exc}"))
@@ -609,6 +684,8 @@ def serve(
 ) -> None:
     """Serve until interrupted: bind, start the server processes, replace them as needed."""
     listener = bind(host, port)
+    relay = ServiceRelay(policy.allowed_services) if policy.allowed_services else None
+    settings = {**(settings or {}), "relay": relay.path if relay else None}
     supervisor = Supervisor(listener, spec, policy, config, workers, settings)
     # SIGINT and SIGTERM stop the server, even while it is still starting, and even when it was
     # started with SIGINT ignored (a background job of a shell script)
@@ -630,6 +707,8 @@ def serve(
         # processes die with the supervisor)
         faulthandler.dump_traceback_later(SHUTDOWN_SECONDS, exit=True)
         supervisor.close()
+        if relay is not None:
+            relay.close()
         faulthandler.cancel_dump_traceback_later()
 
 

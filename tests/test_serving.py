@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -412,19 +413,63 @@ def test_a_port_in_use_is_a_clear_error(served):
     assert "Traceback" not in done.stderr
 
 
-ALLOW_DISCARD = ["--allow-service", "http://127.0.0.1:9/sparql"]
-
-
-def test_allow_service_never_switches_off_network_isolation():
+@pytest.mark.slow
+@pytest.mark.parametrize("store", ["memory", "oxigraph"])
+def test_allowed_service_is_reached_through_the_relay_and_nothing_else(tmp_path, store):
     """Regression: --allow-service gave the server processes the network, and Oxigraph's HTTP
-    client ignores the audit hook that was to keep them to the allow-list."""
-    done = subprocess.run(
-        [sys.executable, "-m", "graph.cli", "serve", "--port", "1", *ALLOW_DISCARD],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    client ignores the audit hook that was to keep them to the allow-list. Now the processes
+    stay isolated and reach allowed endpoints only through the supervisor's relay."""
+    import pyoxigraph as ox
+
+    from tests.sparql_servers import CountingServer, oxigraph_server
+
+    remote = ox.Store(str(tmp_path / "remote"))
+    remote.add(
+        ox.Quad(
+            ox.NamedNode("https://w3id.org/kzgraph/id/igor-rogov"),
+            ox.NamedNode("http://www.wikidata.org/prop/direct/P31"),
+            ox.NamedNode("http://www.wikidata.org/entity/Q5"),
+        )
     )
-    assert done.returncode == 2
-    assert "kzgraph serve does not call SERVICE endpoints" in done.stderr
-    assert "Traceback" not in done.stderr
+    remote.flush()
+    del remote
+    with oxigraph_server(tmp_path / "remote") as base, CountingServer() as other:
+        allowed = f"{base}/query"
+        where = (
+            ["--store", "oxigraph", "--location", str(tmp_path / "s")] if store != "memory" else []
+        )
+        with kzgraph_serve("--workers", "1", "--allow-service", allowed, *where) as server:
+            (process,) = wait_for_processes(server, 1)
+            supervisor_ns = os.readlink(f"/proc/{server.process.pid}/ns/net")
+            assert os.readlink(f"/proc/{process.pid}/ns/net") != supervisor_ns
+            text = (
+                "SELECT ?kind WHERE { kzr:igor-rogov a foaf:Person ."
+                f" SERVICE <{allowed}> {{ kzr:igor-rogov wdt:P31 ?kind }} }}"
+            )
+            response = httpx.post(
+                f"{server.base}/sparql",
+                data={"query": text},
+                headers={"Accept": "text/tab-separated-values"},
+                timeout=60,
+            )
+            assert response.status_code == 200, response.text
+            assert response.text.splitlines() == ["?kind", "<http://www.wikidata.org/entity/Q5>"]
+            refused = httpx.post(
+                f"{server.base}/sparql",
+                data={"query": f"SELECT * WHERE {{ SERVICE <{other.url}/x> {{ ?s ?p ?o }} }}"},
+                timeout=60,
+            )
+            assert refused.status_code == 403
+            # the relay itself connects to nothing else, whoever asks
+            host, port = other.url.removeprefix("http://").split(":")
+            relays = list(Path(tempfile.gettempdir()).glob("kzgraph-relay-*/relay.sock"))
+            assert relays
+            for path in relays:
+                with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                    try:
+                        sock.connect(str(path))
+                    except OSError:
+                        continue  # another server's, gone
+                    sock.sendall(f"{host} {port}\nGET / HTTP/1.0\r\n\r\n".encode())
+                    assert sock.recv(100) == b""
+        assert other.hits == []

@@ -108,20 +108,13 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--workers, --threads, --timeout and the caps must be positive")
     if args.request_timeout <= 0 or args.max_client_connections < 1 or args.memory_limit < 0:
         raise InputError("--request-timeout and --max-client-connections must be positive")
-    if args.allow_service:
-        # Oxigraph's HTTP client ignores the audit hook, so an allow-list can only be enforced
-        # outside the server processes (a relay); until there is one, they have no network
-        raise InputError(
-            "kzgraph serve does not call SERVICE endpoints: its server processes have no"
-            " network; run federated queries with `kzgraph query --allow-service URL`"
-        )
     spec = store_spec(args, read_only=not args.allow_update)
     # Python work is spread over processes (one GIL each) while Oxigraph runs without the GIL;
     # one more process than cores measured best (docs/performance.md). Updates go to one
     # process: one may hold an Oxigraph store open for writing, and an in-memory store's
     # updates are journalled by the supervisor for the process that replaces it
     workers = 1 if args.allow_update else (args.workers or (os.cpu_count() or 1) + 1)
-    policy = Policy()
+    policy = Policy(allowed_services=tuple(args.allow_service))
     config = ServerConfig(
         timeout=args.timeout,
         max_rows=args.max_rows,
