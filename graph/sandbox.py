@@ -439,7 +439,7 @@ CACHED_TEXT_CHARS = 4096
 
 def _check(text: str, policy: Policy, parse: bool) -> CheckedQuery:
     if len(text) > CACHED_TEXT_CHARS:
-        return check_query.__wrapped__(text, policy, parse)  # type: ignore[attr-defined, no-any-return]
+        return check_query.__wrapped__(text, policy, parse)
     return check_query(text, policy, parse)
 
 

@@ -243,11 +243,10 @@ class KzGraphServer:
             if media == "application/x-www-form-urlencoded":
                 for key, value in parse_qsl(decoded, keep_blank_values=True):
                     params.setdefault(key, []).append(value)
-                both = {"query", "update"} & set(params) & set(url_params)
-                if both or ({"query", "update"} & set(url_params) and params):
+                if {"query", "update"} & set(params) & set(url_params):
                     return _both_places()
-                for key, value in url_params.items():
-                    params.setdefault(key, []).extend(value)
+                for key, values in url_params.items():
+                    params.setdefault(key, []).extend(values)
                 if "update" in params and "query" in params:
                     return PlainTextResponse(
                         "a request carries a query or an update, not both\n", status_code=400

@@ -134,7 +134,7 @@ def protocol_class(limits: Limits) -> type[asyncio.Protocol]:
             if cycle is None or cycle.response_complete or cycle.more_body:
                 self.transport.close()
 
-    class H11(Guarded, H11Protocol):  # type: ignore[misc]
+    class H11(Guarded, H11Protocol):
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
             self._admit()
@@ -147,7 +147,7 @@ def protocol_class(limits: Limits) -> type[asyncio.Protocol]:
             super().on_response_complete()
             self._arm()
 
-    class HttpTools(Guarded, HttpToolsProtocol):  # type: ignore[misc]
+    class HttpTools(Guarded, HttpToolsProtocol):
         _refused: tuple[int, str] | None = None
         _header_bytes = 0
         _handoff = False
@@ -602,7 +602,7 @@ class Supervisor:
                 if item in controls:
                     process = controls[item]
                     try:
-                        message = item.recv()  # type: ignore[union-attr]
+                        message = item.recv()
                     except (EOFError, OSError):
                         continue
                     if message[0] == "journal":
