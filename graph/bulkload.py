@@ -34,6 +34,7 @@ import re
 import shutil
 import time
 import uuid
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,7 @@ from typing import IO, Any
 
 import pyoxigraph as ox
 
+from graph.atomic import fsync_dir
 from graph.errors import InputError
 from graph.progress import Progress, progress_bar
 
@@ -108,6 +110,8 @@ class Source:
         try:
             with opener(self.path, "rb") as handle:
                 yield handle
+        except (EOFError, zlib.error) as exc:  # raised by gzip while the parser reads
+            raise InputError(f"truncated or corrupt gzip file ({exc})", self.path) from None
         except OSError as exc:
             raise InputError(f"cannot read: {exc.strerror or exc}", self.path) from None
 
@@ -199,14 +203,6 @@ def writer_lock(where: Path, wait: float = 0.0) -> Iterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _activate(where: Path, generation: Path) -> None:
     """Point ``kzgraph-active`` at ``generation`` in one atomic rename."""
     link = where / f".{ACTIVE}.{os.getpid()}.tmp"
@@ -214,7 +210,7 @@ def _activate(where: Path, generation: Path) -> None:
         link.unlink()
     os.symlink(generation.name, link)
     os.replace(link, where / ACTIVE)
-    _fsync_dir(where)
+    fsync_dir(where)
 
 
 def _prune(where: Path, keep: Iterable[Path]) -> None:
@@ -302,6 +298,11 @@ def _quads(
 
 
 def _load_source(store: ox.Store, source: Source, union: bool, progress: Progress) -> int:
+    if source.format == ox.RdfFormat.RDF_XML:  # Oxigraph expands nested entities unbounded
+        from graph.rdfxml import MAX_PROLOG, check_entities
+
+        with source.open() as raw:
+            check_entities(raw.read(MAX_PROLOG), source.path or source.name)
     salt = "b" + uuid.uuid4().hex[:12] + "_"
     read = 0
     passes = [False, True] if union else [False]
@@ -384,7 +385,7 @@ def load(
             handle.write(json.dumps(record, indent=1, sort_keys=True) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
-        _fsync_dir(generation)
+        fsync_dir(generation)
         _activate(where, generation)
         keep = [generation] + ([current] if has_current and current != where else [])
         _prune(where, keep)

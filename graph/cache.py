@@ -1,16 +1,20 @@
-"""A cache of the loaded curated dataset, keyed by the hash of its input files.
+"""A cache of the loaded curated dataset, as N-Quads, keyed by the hash of its input files.
 
 Loading the curated graph means parsing TriG with rdflib and checking every rule of
 :mod:`graph.load`: about a quarter of a second, every time a command starts. The cache keeps the
-checked dataset (pickled, the fastest form for rdflib to read back) in a file named after the
-SHA-256 of the input files' names and bytes, rdflib's version and kzgraph's. Any change to an
-input makes a new key, so a stale entry is never read; old entries are removed when a new one
-is written
-(the eight most recent are kept).
+checked dataset as canonical N-Quads (:func:`graph.export.export`), which Oxigraph loads in a
+few milliseconds without rdflib, in a file named after the SHA-256 of the input files' names and
+bytes and of the versions of kzgraph and rdflib that read them. Any change to an input makes a
+new key, so a stale entry is never read; the eight most recent entries are kept.
+
+N-Quads is data, never code: a tampered entry could at worst change answers, not run anything.
+Even so, like ssh with its keys, the cache is used only where it is private: the directory and
+every entry must belong to the user and be writable by nobody else, or the cache is bypassed.
+An entry starts with a comment holding the SHA-256 of the rest, so a damaged or truncated entry
+is noticed and rebuilt.
 
 The cache lives in ``$KZGRAPH_CACHE_DIR``, else ``$XDG_CACHE_HOME/kzgraph``, else
-``~/.cache/kzgraph``; ``KZGRAPH_CACHE_DIR=off`` disables it. Like Python's own bytecode cache,
-it is private to the user (mode 0700) and only ever read from where kzgraph wrote it.
+``~/.cache/kzgraph``; ``KZGRAPH_CACHE_DIR=off`` disables it.
 """
 
 from __future__ import annotations
@@ -18,8 +22,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import pickle
-import tempfile
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,6 +30,9 @@ if TYPE_CHECKING:
     from rdflib import Dataset
 
 PREFIX = "dataset-"
+SUFFIX = ".nq"
+#: The first line of an entry: this, the SHA-256 of the N-Quads that follow, and a newline.
+HEADER = b"# kzgraph cache sha256 "
 #: Entries kept (several checkouts or data directories may take turns).
 KEEP = 8
 
@@ -40,56 +46,110 @@ def cache_dir() -> Path | None:
     return Path(base) / "kzgraph"
 
 
+def _rdflib_version() -> str:
+    """What identifies the installed rdflib (the parser behind the entries), read without
+    importing it: where its package lives and when its ``__init__.py`` changed."""
+    from importlib.util import find_spec
+
+    spec = find_spec("rdflib")
+    if spec is None or spec.origin is None:  # pragma: no cover - rdflib is a dependency
+        return "?"
+    info = os.stat(spec.origin)
+    return f"{spec.origin}:{info.st_size}:{info.st_mtime_ns}"
+
+
 def inputs_key(
     ontology_dir: str | os.PathLike[str] | None, data_dir: str | os.PathLike[str] | None
 ) -> str:
     """The SHA-256 of every input file (name and bytes) and of the versions that read them."""
-    import rdflib
-
     from graph import __version__
-    from graph.load import ontology_files
-    from graph.paths import resolve_dir
+    from graph.paths import input_files, resolve_dir
 
     ont = resolve_dir("ontology", ontology_dir)
     dat = resolve_dir("data", data_dir)
-    digest = hashlib.sha256(f"kzgraph {__version__} rdflib {rdflib.__version__}\0".encode())
-    files = ontology_files(ont) + sorted(dat.glob("*.trig")) + sorted(dat.glob("*.ttl"))
-    for path in files:
+    digest = hashlib.sha256(f"kzgraph {__version__} rdflib {_rdflib_version()}\0".encode())
+    for path in input_files(ont, dat):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+def private(path: Path, directory: bool) -> bool:
+    """True when ``path`` is a real directory (or regular file) of this user that nobody
+    else may write."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return False
+    kind_ok = stat.S_ISDIR(info.st_mode) if directory else stat.S_ISREG(info.st_mode)
+    return (
+        kind_ok and info.st_uid == os.getuid() and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    )
+
+
+def cached_nquads(
+    ontology_dir: str | os.PathLike[str] | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
+) -> bytes:
+    """The checked dataset of the inputs as N-Quads, from the cache when they are unchanged.
+
+    Errors in the inputs are raised as by :func:`graph.load.load_graph` (nothing is cached).
+    """
+    where = cache_dir()
+    entry: Path | None = None
+    if where is not None:
+        try:
+            key = inputs_key(ontology_dir, data_dir)
+        except OSError:
+            key = None  # let the loader name the unreadable input
+        if key is not None:
+            entry = where / f"{PREFIX}{key}{SUFFIX}"
+            found = _read(where, entry)
+            if found is not None:
+                return found
+    from graph.export import export
+    from graph.load import load_graph
+
+    data = export(load_graph(ontology_dir, data_dir), "nquads")
+    if where is not None and entry is not None:
+        digest = hashlib.sha256(data).hexdigest().encode()
+        with contextlib.suppress(OSError):
+            _write(where, entry, HEADER + digest + b"\n" + data)
+    return data
+
+
+def _read(where: Path, entry: Path) -> bytes | None:
+    """The N-Quads of a private, intact entry, else None."""
+    if not (private(where, directory=True) and private(entry, directory=False)):
+        return None
+    try:
+        raw = entry.read_bytes()
+    except OSError:
+        return None
+    header, _newline, data = raw.partition(b"\n")
+    if header != HEADER + hashlib.sha256(data).hexdigest().encode():
+        return None  # damaged, truncated or not ours: rebuilt and replaced
+    return data
 
 
 def load_cached(
     ontology_dir: str | os.PathLike[str] | None = None,
     data_dir: str | os.PathLike[str] | None = None,
 ) -> Dataset:
-    """:func:`graph.load.load_graph` of the inputs, read from the cache when they are unchanged.
+    """:func:`graph.load.load_graph` of the inputs as an rdflib Dataset, read back from the
+    cached N-Quads when the inputs are unchanged."""
+    from graph.load import new_dataset
 
-    Errors in the inputs are raised as by ``load_graph`` (nothing is cached then).
-    """
-    from graph.load import load_graph
-
-    where = cache_dir()
-    if where is None:
-        return load_graph(ontology_dir, data_dir)
-    try:
-        key = inputs_key(ontology_dir, data_dir)
-    except OSError:
-        return load_graph(ontology_dir, data_dir)  # let the loader name the unreadable input
-    entry = where / f"{PREFIX}{key}.pickle"
-    # a damaged or foreign entry is ignored and replaced
-    with contextlib.suppress(Exception):
-        with open(entry, "rb") as handle:
-            dataset: Dataset = pickle.load(handle)
-        return dataset
-    dataset = load_graph(ontology_dir, data_dir)
-    with contextlib.suppress(OSError, pickle.PicklingError, RecursionError):
-        _write(where, entry, pickle.dumps(dataset, protocol=pickle.HIGHEST_PROTOCOL))
-    return dataset
+    ds = new_dataset()
+    ds.parse(data=cached_nquads(ontology_dir, data_dir), format="nquads")
+    return ds
 
 
 def _write(where: Path, entry: Path, data: bytes) -> None:
     where.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not private(where, directory=True):
+        return  # a directory others can write: never used, never written
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(dir=where, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -99,7 +159,7 @@ def _write(where: Path, entry: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    entries = sorted(where.glob(f"{PREFIX}*.pickle"), key=_mtime, reverse=True)
+    entries = sorted(where.glob(f"{PREFIX}*"), key=_mtime, reverse=True)
     for old in entries[KEEP:]:
         with contextlib.suppress(OSError):
             old.unlink()

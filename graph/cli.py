@@ -11,9 +11,11 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from graph import __version__
 from graph.errors import KzGraphError, ValidationFailed
+from graph.terminal import printable
 
 #: One line per subcommand: (name, module exposing add_parser/run, one-line summary).
 COMMANDS: list[tuple[str, str, str]] = [
@@ -22,6 +24,12 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("stats", "graph.commands.stats", "count resources, predicates and graphs"),
     ("export", "graph.commands.export", "serialise the dataset in one RDF format"),
     ("locate", "graph.commands.locate", "find a quote in a source text for its provenance"),
+    (
+        "add-source",
+        "graph.commands.add_source",
+        "register a source text (SHA-256, place, metadata)",
+    ),
+    ("init", "graph.commands.init", "start a new project from the packaged ontology and data"),
     ("link", "graph.commands.link", "link entities to Wikidata or DBpedia by reconciliation"),
     ("enrich", "graph.commands.enrich", "import labels, descriptions and dates of linked entities"),
     ("query", "graph.commands.query", "run a SPARQL query (text, file, stdin or catalogue name)"),
@@ -34,14 +42,25 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("load", "graph.commands.load", "bulk-load large RDF files into the Oxigraph store"),
     ("view", "graph.commands.view", "write the interactive network view as one HTML file"),
     ("paths", "graph.commands.paths", "explain how two entities are connected, with sources"),
+    ("show", "graph.commands.show", "show an entity: kind, facts with sources, external links"),
     ("central", "graph.commands.central", "rank entities by degree, betweenness and PageRank"),
     ("timeline", "graph.commands.timeline", "list dated acts and events in order (and plot them)"),
 ]
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error told in one line (the usage itself is a --help away)."""
+
+    def error(self, message: str) -> NoReturn:
+        from graph.terminal import printable
+
+        self.exit(2, f"{self.prog}: error: {printable(message)} (see {self.prog} --help)\n")
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The parser; only ``command``'s module is imported, the others are listed by summary."""
-    parser = argparse.ArgumentParser(
+    """The parser; with ``command``, only that subcommand (its module imported), else every
+    subcommand listed by its summary."""
+    parser = _Parser(
         prog="kzgraph",
         description="kzgraph: an open RDF knowledge graph with sourced facts.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -55,7 +74,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             module = importlib.import_module(module_name)
             sub = module.add_parser(subparsers)
             sub.set_defaults(run=module.run)
-        else:
+        elif command is None:  # the others are listed only where they can be seen
             subparsers.add_parser(name, help=summary, description=summary)
     return parser
 
@@ -82,21 +101,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
+        from graph.commands import announce_inputs, reads_inputs
+
+        if reads_inputs(args):
+            announce_inputs(args)
         code: int = args.run(args)
         return code
     except ValidationFailed as exc:
         if exc.report_text:
-            sys.stderr.write(exc.report_text)
-        print(f"kzgraph: {exc}", file=sys.stderr)
+            sys.stderr.write(printable(exc.report_text, newlines=True))
+        print(f"kzgraph: {printable(str(exc))}", file=sys.stderr)
         return exc.exit_code
-    except KzGraphError as exc:
-        print(f"kzgraph: {exc}", file=sys.stderr)
+    except KzGraphError as exc:  # messages quote user data: one line, nothing a terminal obeys
+        print(f"kzgraph: {printable(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except BrokenPipeError:
         return 0
     except OSError as exc:  # e.g. an output directory that cannot be written
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"kzgraph: {where}{exc.strerror or exc}", file=sys.stderr)
+        print(f"kzgraph: {printable(where + str(exc.strerror or exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -2,28 +2,29 @@
 
 Formats sit behind one small interface (:data:`FORMATS`: name -> :class:`Format`), as rdflib's
 plugin registry does. ``nquads``, ``trig`` and ``jsonld`` keep every named graph; ``turtle`` and
-``ntriples`` write the merged union. Ordering is made canonical where rdflib's is not:
-N-Triples/N-Quads lines are sorted; TriG graphs are written in sorted order (rdflib iterates its
-contexts from a set, whose order changes with ``PYTHONHASHSEED``); JSON-LD arrays are sorted.
+``ntriples`` write the merged union. Oxigraph's writers write every format, from the dataset's
+quads converted once and sorted, so the order is canonical: N-Triples/N-Quads statements are
+one per line and sorted; TriG graphs and Turtle subjects come in sorted order, each subject's
+statements grouped; JSON-LD arrays are sorted.
+
+N-Triples and N-Quads escape every control character, U+0085, U+2028 and U+2029 as ``\\uXXXX``
+(canonical N-Triples' rule, widened): each statement is then one line for every line-based tool,
+whatever the literals hold.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import os
-import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from rdflib import Dataset, Graph
-from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
-from rdflib.namespace import NamespaceManager
-from rdflib.plugins.serializers.trig import TrigSerializer
-from rdflib.plugins.serializers.turtle import TurtleSerializer
+from rdflib import Dataset
+from rdflib.plugins.serializers.nt import _nt_row
+from rdflib.term import Node
 
+from graph.atomic import write_file
 from graph.errors import InputError
 from graph.load import add_quad, new_dataset, quads
 from graph.namespaces import prefixes_for
@@ -41,16 +42,6 @@ class Format:
     writer: Writer
 
 
-def _merged(ds: Dataset, prefixes: Mapping[str, str]) -> Graph:
-    graph = Graph(bind_namespaces="none")
-    graph.namespace_manager = NamespaceManager(graph, bind_namespaces="none")
-    for prefix, iri in prefixes.items():
-        graph.bind(prefix, iri, override=True, replace=True)
-    for s, p, o, _g in quads(ds):
-        graph.add((s, p, o))
-    return graph
-
-
 def _rebound(ds: Dataset, prefixes: Mapping[str, str]) -> Dataset:
     """A copy of ``ds`` whose only prefix bindings are ``prefixes``."""
     copy = new_dataset(dict(prefixes))
@@ -59,41 +50,113 @@ def _rebound(ds: Dataset, prefixes: Mapping[str, str]) -> Dataset:
     return copy
 
 
-def _sorted_lines(text: str) -> bytes:
-    lines = sorted({line for line in text.splitlines() if line.strip()})
-    return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
+#: Characters a line-based reader may split on or a terminal may obey, as N-Triples UCHARs
+#: (``\\t``, ``\\n``, ``\\r``, ``"`` and ``\\`` are escaped by rdflib already).
+_LINE_SAFE = {
+    c: f"\\u{c:04X}"
+    for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, 0x85, 0x2028, 0x2029]
+}
+
+
+def _sorted_statements(rows: Iterable[str]) -> bytes:
+    """One line per statement (rdflib's writer for a single statement), sorted, no duplicates.
+
+    Sorting the statements themselves, never lines split out of a serialised text: a literal
+    may hold characters that ``str.splitlines`` takes for line ends (U+2028, U+0085, \\v, ...).
+    """
+    lines = sorted({row.translate(_LINE_SAFE) for row in rows})
+    return "".join(lines).encode("utf-8")
+
+
+def ntriples_lines(triples: Iterable[tuple[Node, Node, Node]]) -> bytes:
+    """Sorted N-Triples for ``triples`` (deterministic bodies, one statement per line)."""
+    return _sorted_statements(_nt_row(triple) for triple in triples)
+
+
+def _oxigraph_lines(ds: Dataset, merged: bool) -> bytes:
+    """N-Quads (or, merged, N-Triples) by Oxigraph's writer, one statement per line, sorted.
+
+    Oxigraph escapes line feeds and carriage returns inside literals, so its text is split on
+    LF alone (never with ``str.splitlines``) before the line-safe escapes and the sort.
+    """
+    import pyoxigraph as ox
+
+    found = _oxigraph_quads(ds, merged)
+    if merged:
+        text = ox.serialize([q.triple for q in found], format=ox.RdfFormat.N_TRIPLES)
+    else:
+        text = ox.serialize(found, format=ox.RdfFormat.N_QUADS)
+    return _sorted_statements(
+        line + "\n" for line in (text or b"").decode("utf-8").split("\n") if line
+    )
 
 
 def write_nquads(ds: Dataset, prefixes: Mapping[str, str]) -> bytes:
-    return _sorted_lines(_rebound(ds, prefixes).serialize(format="nquads"))
+    return _oxigraph_lines(ds, merged=False)
 
 
 def write_ntriples(ds: Dataset, prefixes: Mapping[str, str]) -> bytes:
-    return _sorted_lines(_merged(ds, prefixes).serialize(format="nt"))
+    return _oxigraph_lines(ds, merged=True)
+
+
+#: The dataset last converted for Oxigraph's writers (held weakly), with its size when
+#: converted and both forms: a build writes several formats of one dataset from one conversion.
+_CONVERTED: dict[str, Any] = {"ds": None, "size": -1, "forms": {}}
+
+
+def _oxigraph_quads(ds: Dataset, merged: bool) -> list[Any]:
+    """The quads of the named graphs as Oxigraph quads, sorted (the merge of their triples,
+    each once, in the default graph when ``merged``): a canonical order for Oxigraph's
+    writers, which group what is adjacent."""
+    import weakref
+
+    size = len(ds)
+    held = _CONVERTED["ds"]
+    if held is None or held() is not ds or _CONVERTED["size"] != size:
+        _CONVERTED.update(ds=weakref.ref(ds), size=size, forms={})
+    forms: dict[bool, list[Any]] = _CONVERTED["forms"]
+    if merged not in forms:
+        forms[merged] = _convert_for_oxigraph(ds, merged)
+    return forms[merged]
+
+
+def _convert_for_oxigraph(ds: Dataset, merged: bool) -> list[Any]:
+    import pyoxigraph as ox
+
+    from graph.stores import RdflibToOxigraph
+
+    convert = RdflibToOxigraph()
+    if merged:
+        triples = {(s, p, o) for s, p, o, _g in quads(ds)}
+        found = [ox.Quad(convert(s), convert(p), convert(o)) for s, p, o in triples]
+    else:
+        found = [
+            ox.Quad(convert(s), convert(p), convert(o), convert(g)) for s, p, o, g in quads(ds)
+        ]
+    return sorted(
+        found, key=lambda q: (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object))
+    )
+
+
+def _oxigraph_text(ds: Dataset, prefixes: Mapping[str, str], trig: bool) -> bytes:
+    import pyoxigraph as ox
+
+    data = ox.serialize(
+        _oxigraph_quads(ds, merged=not trig),
+        format=ox.RdfFormat.TRIG if trig else ox.RdfFormat.TURTLE,
+        prefixes=dict(sorted(prefixes.items())),
+    )
+    return data or b""
 
 
 def write_turtle(ds: Dataset, prefixes: Mapping[str, str]) -> bytes:
-    stream = io.BytesIO()
-    TurtleSerializer(_merged(ds, prefixes)).serialize(stream, encoding="utf-8")
-    return stream.getvalue()
-
-
-class _SortedTrigSerializer(TrigSerializer):
-    """rdflib's TriG serializer with the named graphs in sorted order, empty ones left out."""
-
-    def __init__(self, store: Dataset) -> None:
-        super().__init__(store)
-        self.contexts = sorted(
-            (c for c in self.contexts if c.identifier != DATASET_DEFAULT_GRAPH_ID and len(c)),
-            key=lambda c: str(c.identifier),
-        )
-        self.default_context = None
+    """The merge of the named graphs as Turtle, by Oxigraph's writer (subjects grouped)."""
+    return _oxigraph_text(ds, prefixes, trig=False)
 
 
 def write_trig(ds: Dataset, prefixes: Mapping[str, str]) -> bytes:
-    stream = io.BytesIO()
-    _SortedTrigSerializer(_rebound(ds, prefixes)).serialize(stream, encoding="utf-8")
-    return stream.getvalue()
+    """Every named graph as TriG, in sorted order, by Oxigraph's writer."""
+    return _oxigraph_text(ds, prefixes, trig=True)
 
 
 def jsonld_context(prefixes: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -120,15 +183,54 @@ def _sort_key(value: Any) -> tuple[str, str]:
 
 
 def write_jsonld(ds: Dataset, prefixes: Mapping[str, str]) -> bytes:
+    """Every named graph as JSON-LD under the canonical context.
+
+    Oxigraph writes the expanded form (every IRI in full); its IRIs are then written as compact
+    IRIs of the context's prefixes (JSON-LD 1.1, 4.1.5: each prefix ends with ``/`` or ``#``,
+    so it acts as one), and every array is sorted.
+    """
+    import pyoxigraph as ox
+
     context = jsonld_context(prefixes)["@context"]
-    text = _rebound(ds, prefixes).serialize(format="json-ld", context=context, auto_compact=True)
-    data = json.loads(text)
-    if isinstance(data, dict) and "@context" in data:
-        body = {k: v for k, v in data.items() if k != "@context"}
-        data = {"@context": context, **_canonical_json(body)}
-    else:
-        data = _canonical_json(data)
+    expanded = ox.serialize(_oxigraph_quads(ds, merged=False), format=ox.RdfFormat.JSON_LD)
+    compact = _JsonLdCompactor(context)
+    graphs = [compact.node(item) for item in json.loads(expanded or b"[]")]
+    data = {"@context": context, "@graph": _canonical_json(graphs)}
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+class _JsonLdCompactor:
+    """IRIs of expanded JSON-LD as compact IRIs (``kzr:igor-rogov``) of a prefix context."""
+
+    def __init__(self, context: Mapping[str, str]) -> None:
+        self.by_length = sorted(context.items(), key=lambda kv: -len(kv[1]))
+
+    def iri(self, iri: str) -> str:
+        for prefix, ns in self.by_length:
+            if iri.startswith(ns) and len(iri) > len(ns):
+                local = iri[len(ns) :]
+                if not local.startswith("//"):  # would read as an IRI with an authority
+                    return f"{prefix}:{local}"
+        return iri
+
+    def node(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [self.node(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if key == "@id" and isinstance(item, str) and not item.startswith("_:"):
+                out[key] = self.iri(item)
+            elif key == "@type":
+                out[key] = (
+                    [self.iri(t) for t in item] if isinstance(item, list) else self.iri(item)
+                )
+            elif key.startswith("@"):
+                out[key] = self.node(item)
+            else:
+                out[self.iri(key)] = self.node(item)
+        return out
 
 
 FORMATS: dict[str, Format] = {
@@ -165,14 +267,5 @@ def export(
 
 
 def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary sibling and a rename: never half a file."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``data`` to ``path``: never half a file (see :func:`graph.atomic.write_file`)."""
+    write_file(path, data)

@@ -26,7 +26,7 @@ from rdflib.term import Node
 
 from graph.errors import InputError
 from graph.namespaces import BASE, KZG, prefixes_for
-from graph.paths import resolve_dir
+from graph.paths import ontology_files, require_regular_file, resolve_dir
 
 Quad = tuple[Node, Node, Node, URIRef]
 Triple = tuple[Node, Node, Node]
@@ -68,11 +68,6 @@ def named_graphs(ds: Dataset) -> list[URIRef]:
     )
 
 
-def ontology_files(ontology_dir: Path) -> list[Path]:
-    """The Turtle files that make up ``kzg:ontology``: every ``*.ttl`` but the shapes."""
-    return sorted(p for p in ontology_dir.glob("*.ttl") if not p.name.endswith("shapes.ttl"))
-
-
 def load_graph(
     ontology_dir: str | os.PathLike[str] | None = None,
     data_dir: str | os.PathLike[str] | None = None,
@@ -99,7 +94,10 @@ def load_graph(
     ds = new_dataset()
     ontology = Graph()
     for path in ontology_files(ont_dir):
-        parse_file(ontology, path, "turtle")
+        part = Graph()
+        parse_file(part, path, "turtle")
+        _raise_first(path, term_problems(path, part, part.namespace_manager.namespaces()))
+        ontology += part
     for s, p, o in _canonical_triples(ontology):
         add_quad(ds, (s, p, o, ONTOLOGY_GRAPH))
 
@@ -146,6 +144,12 @@ def quads(ds: Dataset) -> Iterator[Quad]:
 
 def parse_file(target: Graph, path: Path, fmt: str) -> None:
     """Parse ``path`` into ``target``; any failure becomes an InputError naming file and line."""
+    require_regular_file(path)
+    if fmt in ("xml", "application/rdf+xml"):
+        from graph.rdfxml import MAX_PROLOG, check_entities
+
+        with open(path, "rb") as handle:
+            check_entities(handle.read(MAX_PROLOG), path)
     term_log = logging.getLogger("rdflib.term")
     level = term_log.level
     # rdflib logs a traceback for each ill-typed literal ("03.03.2021"^^xsd:date); SHACL's
@@ -159,9 +163,114 @@ def parse_file(target: Graph, path: Path, fmt: str) -> None:
         raise InputError(f"cannot read file: {exc.strerror or exc}", path) from None
     except Exception as exc:  # rdflib raises BadSyntax, ParserError and plain exceptions
         line, message = syntax_error_details(exc)
+        tag = re.fullmatch(r"'(.*)' is not a valid language tag!", str(exc))
+        if tag:  # rdflib names neither line nor file: find the tag in the text
+            line = _line_of(path, r"""(?<=["'])@""" + re.escape(tag.group(1)) + r"(?![\w-])")
+            message = f"bad language tag @{tag.group(1)} ({LANGUAGE_TAG_HINT})"
         raise InputError(message, path, line) from None
     finally:
         term_log.setLevel(level)
+
+
+LANGUAGE_TAG_HINT = "a BCP 47 tag such as en, ru or kk-Cyrl"
+
+
+def _line_of(path: Path, pattern: str) -> int | None:
+    """The line of the first match of ``pattern`` in ``path`` (None when not found)."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    return _code_line(text, _scan(text)[1], pattern)
+
+
+def _code_line(text: str, code: list[bool], pattern: str, flags: int = 0) -> int | None:
+    """The line of the first match of ``pattern`` in code (not in a comment or a string)."""
+    for match in re.finditer(pattern, text, flags):
+        if code[match.start()]:
+            return text.count("\n", 0, match.start()) + 1
+    return None
+
+
+def term_problems(
+    path: Path,
+    triples: Iterable[tuple[Node, ...]],
+    namespaces: Iterable[tuple[str, URIRef]] = (),
+) -> list[_Problem]:
+    """Terms a store cannot take, as Oxigraph (the engine) reads them, each with its line.
+
+    rdflib accepts ``<a b>`` (and only warns), resolves a relative IRI such as ``<foo>``
+    against the file's own location (``file:///home/...``, a different IRI on every machine),
+    and accepts language tags BCP 47 does not (``@e``); Oxigraph refuses all three, so
+    ``validate`` would pass data that ``build`` and every store then reject.
+    """
+    import pyoxigraph as ox
+
+    locator = _Locator(path.read_text(encoding="utf-8", errors="replace"))
+    locator.bind(namespaces)  # the file's prefixes: an IRI written as prefix:name is found too
+    text, code = locator.text, locator.code
+    base = path.absolute().as_uri()
+    problems: list[_Problem] = []
+    seen: set[Node] = set()
+    for term in (t for triple in triples for t in triple):
+        if term in seen:
+            continue
+        seen.add(term)
+        if isinstance(term, URIRef):
+            iris = [str(term)]
+        elif isinstance(term, Literal) and term.datatype is not None:
+            iris = [str(term.datatype)]
+        else:
+            iris = []
+        for iri in iris:
+            problem = _iri_problem(iri)
+            if problem is None:
+                continue
+            line, shown = _iri_in_text(text, code, iri, base)
+            if line is None:
+                line, shown = locator.find(URIRef(iri)), locator.short(URIRef(iri))
+            problems.append(_problem(line, f"{problem}: {shown}"))
+        if isinstance(term, Literal) and term.language:
+            try:
+                ox.Literal(str(term), language=term.language)
+            except ValueError:
+                pattern = r"""(?<=["'])@""" + re.escape(term.language) + r"(?![\w-])"
+                line = _code_line(text, code, pattern, re.IGNORECASE)
+                problems.append(
+                    _problem(line, f"bad language tag @{term.language} ({LANGUAGE_TAG_HINT})")
+                )
+    return problems
+
+
+def _iri_problem(iri: str) -> str | None:
+    import pyoxigraph as ox
+
+    if iri.startswith("file:"):
+        return "relative IRI (write the full IRI, or declare @base)"
+    try:
+        ox.NamedNode(iri)
+    except ValueError as exc:
+        return f"invalid IRI ({exc})"
+    return None
+
+
+def _iri_in_text(text: str, code: list[bool], iri: str, base: str) -> tuple[int | None, str]:
+    """Where ``iri`` is written in ``text`` (as ``<iri>`` or relative to ``base``), and how."""
+    from urllib.parse import urljoin
+
+    for match in re.finditer(r"<([^<>\n]*)>", text):
+        if not code[match.start()]:
+            continue
+        written = match.group(1)
+        if written == iri or (iri.startswith("file:") and urljoin(base, written) == iri):
+            return text.count("\n", 0, match.start()) + 1, f"<{written}>"
+    return None, f"<{iri}>"
+
+
+def _raise_first(path: Path, problems: list[_Problem]) -> None:
+    if problems:
+        first = min(problems)
+        raise InputError(first.message, path, first.line)
 
 
 def syntax_error_details(exc: Exception) -> tuple[int | None, str]:
@@ -199,6 +308,7 @@ def _problem(line: int | None, message: str, anonymous: bool = False) -> _Proble
 
 def _data_quads(path: Path) -> list[Quad]:
     """The quads of one data file, after checking the data rules (raises on the first)."""
+    require_regular_file(path)
     text = path.read_text(encoding="utf-8", errors="replace")
     problems: list[_Problem] = []
     found: list[Quad] = []
@@ -246,9 +356,9 @@ def _data_quads(path: Path) -> list[Quad]:
             line = locator.find_blank(s if isinstance(s, BNode) else o, found)
             message = f"{BLANK_NODE_MESSAGE}: {locator.triple(s, p, o)}"
             problems.append(_problem(line, message, isinstance(s, BNode)))
-    if problems:
-        first = min(problems)
-        raise InputError(first.message, path, first.line)
+    declared = [(prefix, URIRef(ns)) for prefix, ns in locator.prefixes]
+    problems.extend(term_problems(path, found, declared))
+    _raise_first(path, problems)
     return found
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import DefinedNamespace
 
-BASE = "https://w3id.org/kzgraph/"
+from graph.prefixes import BASE
+from graph.prefixes import PREFIXES as _PREFIXES
 
 
 class KZ(DefinedNamespace):
@@ -159,35 +160,8 @@ WD = Namespace("http://www.wikidata.org/entity/")
 WDT = Namespace("http://www.wikidata.org/prop/direct/")
 DBR = Namespace("http://dbpedia.org/resource/")
 
-#: The one canonical prefix map: every serialisation, the query surface and the docs use it.
-PREFIXES: dict[str, str] = {
-    "kz": str(KZ._NS),
-    "kzr": str(KZR),
-    "kzt": str(KZT),
-    "kze": str(KZE),
-    "kzg": str(KZG),
-    "eli": str(ELI),
-    "org": "http://www.w3.org/ns/org#",
-    "schema": "https://schema.org/",
-    "prov": "http://www.w3.org/ns/prov#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "dct": "http://purl.org/dc/terms/",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "sh": "http://www.w3.org/ns/shacl#",
-    "void": "http://rdfs.org/ns/void#",
-    "dcat": "http://www.w3.org/ns/dcat#",
-    "adms": "http://www.w3.org/ns/adms#",
-    "oa": str(OA),
-    "time": "http://www.w3.org/2006/time#",
-    "vann": "http://purl.org/vocab/vann/",
-    "wd": str(WD),
-    "wdt": str(WDT),
-    "dbr": str(DBR),
-}
+#: The one canonical prefix map (defined without rdflib in :mod:`graph.prefixes`).
+PREFIXES: dict[str, str] = _PREFIXES
 
 
 def bind_prefixes(graph: Graph) -> Graph:

@@ -133,6 +133,12 @@ class Evidence:
     end: int | None = None
     quote: str | None = None
     note: str | None = None
+    #: an editorial identification by the kzgraph curators, not something a source states
+    curated: bool = False
+    #: what kind of source it is, in a few words ("opinion piece", "EU Reporter article")
+    source_kind: str | None = None
+    #: the earliest day the source can have been published (``YYYY-MM-DD``)
+    source_date: str | None = None
 
     def cite(self) -> str:
         """One line: who says it, where, how, and the quote."""
@@ -197,6 +203,17 @@ def local_name(iri: str) -> str:
     return re.split(r"[#/]", iri.rstrip("/#"))[-1] or iri
 
 
+#: The parts of a kz:Alignment the view shows beside a link (see graph.linking.ExternalLink).
+_ALIGNMENT_FIELDS = {
+    "http://www.w3.org/2002/07/owl#annotatedSource": "source",
+    "http://www.w3.org/2002/07/owl#annotatedTarget": "target",
+    "https://w3id.org/kzgraph/ontology#matchKind": "kind",
+    "https://w3id.org/kzgraph/ontology#alignmentStatus": "status",
+    "https://w3id.org/kzgraph/ontology#mappingMethod": "method",
+    "https://w3id.org/kzgraph/ontology#lastChecked": "checked",
+}
+
+
 class _Context:
     """Everything about the dataset that the conversion looks up, gathered in one pass."""
 
@@ -231,6 +248,9 @@ class _Context:
         self.supers: dict[str, set[str]] = defaultdict(set)
         self.triple_graphs: dict[tuple[Node, Node, Node], list[str]] = defaultdict(list)
         prov: dict[str, dict[str, Node]] = defaultdict(dict)
+        self.publishers: dict[str, str] = {}
+        self.source_dates: dict[str, str] = {}
+        published = (self.kz + "publishedNotBefore", SCHEMA + "datePublished")
 
         for s, p, o, g in _named_quads(ds):
             if g == self.inferred_graph and not inferred:
@@ -250,12 +270,38 @@ class _Context:
                     )
             if p == RDF.type:
                 self.types[str(s)].add(str(o))
+            elif ps == SCHEMA + "publisher":
+                self.publishers[str(s)] = str(o)
+            elif ps in published and isinstance(o, Literal):
+                day = date_start(str(o), str(o.datatype) if o.datatype else None)
+                if day and (str(s) not in self.source_dates or day < self.source_dates[str(s)]):
+                    self.source_dates[str(s)] = day
             elif p == RDFS.subClassOf and isinstance(o, URIRef):
                 self.supers[str(s)].add(str(o))
             if g == self.provenance_graph:
                 prov[str(s)][ps] = o
             elif self.is_data_graph(g):
                 self.triple_graphs[(s, p, o)].append(g)
+
+        #: (entity, linked resource) -> how the link stands: match, status, last checked
+        self.link_status: dict[tuple[str, str], dict[str, str]] = {}
+        alignment = defaultdict(dict)
+        for s, p, o, g in self.quads:
+            if g == self.alignments_graph and str(p) in _ALIGNMENT_FIELDS:
+                alignment[str(s)][_ALIGNMENT_FIELDS[str(p)]] = str(o)
+        for fields in alignment.values():
+            if "source" in fields and "target" in fields:
+                self.link_status[(fields["source"], fields["target"])] = {
+                    "match": fields.get("kind", "").rsplit("#", 1)[-1].lower(),
+                    "how": (
+                        "reconciled"
+                        if fields.get("method", "").endswith("#Reconciled")
+                        else "verified"
+                        if fields.get("status", "").endswith("#Verified")
+                        else "pending"
+                    ),
+                    "checked": fields.get("checked", ""),
+                }
 
         self.evidence: dict[str, Evidence] = {}
         graphs = {g for gs in self.triple_graphs.values() for g in gs}
@@ -297,6 +343,7 @@ class _Context:
         source = text(str(PROV.wasDerivedFrom))
         claimant = text(str(PROV.wasAttributedTo))
         mode = text(self.kz + "assertionMode")
+        curators = self.prefixes.get("kzr", "") + "kzgraph-project"
         return Evidence(
             graph=g,
             name=self.curie(g),
@@ -310,7 +357,21 @@ class _Context:
             end=number(self.kz + "endOffset"),
             quote=text(self.kz + "quote"),
             note=text(str(SKOS.editorialNote)),
+            curated=mode == self.kz + "EditorialIdentification" or claimant == curators,
+            source_kind=self.source_kind(source) if source else None,
+            source_date=self.source_dates.get(source) if source else None,
         )
+
+    def source_kind(self, iri: str) -> str:
+        """A source in a few words: an opinion piece, or its publisher's article."""
+        types = self.types.get(iri, set())
+        if SCHEMA + "OpinionNewsArticle" in types:
+            return "opinion piece"
+        publisher = self.publishers.get(iri)
+        if publisher:
+            return f"{self.label(publisher)} article"
+        kind = self.kind(types)
+        return self.term_label(kind).lower() if kind else "source"
 
     # -- Naming --
 
@@ -498,10 +559,12 @@ def triples_to_networkx(
 def query_network(
     ds: Dataset | Graph, sparql: str, *, literals: bool = False, lang: str = "en"
 ) -> nx.MultiDiGraph:
-    """The graph a CONSTRUCT or DESCRIBE query returns, or the ``?s ?p ?o`` rows of a SELECT.
+    """The graph a CONSTRUCT or DESCRIBE query returns, or the ``?s ?p ?o`` rows of a SELECT;
+    a SELECT that binds other variables draws the entities its rows name, with the facts
+    among them (see :func:`entity_network`).
 
     Raises:
-        InputError: the query does not parse, is an ASK, or is a SELECT without ?s ?p ?o.
+        InputError: the query does not parse, is an ASK, or is a SELECT naming no entity.
     """
     from graph.query import query
 
@@ -512,10 +575,57 @@ def query_network(
     elif result.type == "SELECT":
         names = [str(v) for v in result.vars or []]
         rows = [tuple(row) for row in result]  # type: ignore[arg-type]
+        if not {"s", "p", "o"} <= set(names):
+            return entity_network(ds, select_entities(rows), literals=literals, lang=lang)
         triples = select_triples(names, rows)
     else:
         raise InputError("an ASK query has no graph to show; write a CONSTRUCT or SELECT query")
     return triples_to_networkx(triples, ds, literals=literals, lang=lang)
+
+
+def select_entities(rows: Iterable[tuple[Node | None, ...]]) -> list[str]:
+    """What the SELECT rows bind, in the order first met: IRIs as they are, and each text
+    value as ``"label"`` (a catalogue query often answers with labels; see
+    :func:`entity_network`)."""
+    seen: dict[str, None] = {}
+    for row in rows:
+        for value in row:
+            if isinstance(value, URIRef):
+                seen.setdefault(str(value), None)
+            elif isinstance(value, Literal) and value.datatype in (None, XSD.string):
+                seen.setdefault('"' + str(value) + '"', None)
+    return list(seen)
+
+
+def entity_network(
+    ds: Dataset | Graph, names: Iterable[str], *, literals: bool = False, lang: str = "en"
+) -> nx.MultiDiGraph:
+    """The entities ``names`` (a SELECT's answer, see :func:`select_entities`) with every fact
+    among them: an IRI names its entity, a ``"label"`` the entities labelled exactly so.
+
+    Raises:
+        InputError: none of ``names`` is an entity of the graph.
+    """
+    whole = to_networkx(ds, literals=literals, lang=lang)
+    by_label: dict[str, list[str]] = defaultdict(list)
+    for node, data in whole.nodes(data=True):
+        if not data.get("literal"):
+            for text in [data.get("label"), *data.get("alt_labels", [])]:
+                by_label[str(text)].append(node)
+    wanted: list[str] = []
+    for name in names:
+        if name.startswith('"'):
+            wanted += [n for n in by_label.get(name[1:-1], []) if n not in wanted]
+        elif name in whole and name not in wanted:
+            wanted.append(name)
+    if not wanted:
+        raise InputError(
+            "the query's rows name no entity of the graph to draw; bind entities (IRIs),"
+            " ?s ?p ?o, or write a CONSTRUCT query"
+        )
+    sub: nx.MultiDiGraph = whole.subgraph(wanted).copy()
+    sub.graph.update(whole.graph)
+    return sub
 
 
 def select_triples(
@@ -566,7 +676,12 @@ def _assemble(
         if isinstance(o, URIRef) and predicate in LINK_PREDICATES:
             # a link out describes a node that other facts make, it makes none itself
             links[subject].append(
-                {"predicate": predicate, "label": context.term_label(predicate), "iri": str(o)}
+                {
+                    "predicate": predicate,
+                    "label": context.term_label(predicate),
+                    "iri": str(o),
+                    **context.link_status.get((subject, str(o)), {}),
+                }
             )
             continue
         evidence = context.evidence_for(triple)
@@ -647,7 +762,15 @@ def _node_attributes(context: _Context, iri: str, node: _NodeFacts) -> dict[str,
     dates = sorted(node.dates, key=lambda d: (d["start"], d["predicate"]))
     key_dates = [d["start"] for d in dates if d.get("key")]
     links = sorted(node.links, key=lambda link: (link["iri"], link["predicate"]))
-    wikidata = next((link["iri"] for link in links if link["iri"].startswith(WIKIDATA)), None)
+    # the Wikidata item the entity is (an exact match), not one it only resembles
+    wikidata = next(
+        (
+            link["iri"]
+            for link in links
+            if link["iri"].startswith(WIKIDATA) and link.get("match", "exact") == "exact"
+        ),
+        None,
+    )
     evidence = sorted(
         node.evidence.values(),
         key=lambda e: (e.source or "", e.paragraph or 0, e.start or 0, e.graph),

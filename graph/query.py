@@ -1,32 +1,42 @@
 """Run SPARQL and format its answers; the CLI, the stores and the HTTP server all use this.
 
-:func:`query` evaluates a query on an rdflib Dataset (the default graph is the union of the named
-graphs: datasets are loaded with ``default_union=True``; ``GRAPH ?g { ... }`` reaches each one).
+Oxigraph (pyoxigraph) evaluates every SPARQL query in kzgraph; rdflib only parses the inputs,
+serialises, validates and hands Python users a Dataset. :func:`query` is the public Python door:
+it answers a query on an rdflib Dataset (copied into an in-memory Oxigraph store; the default
+graph is the union of the named graphs when the dataset says so, as :func:`graph.load_graph`'s
+does) or on a :class:`graph.stores.Store`, and returns :class:`Results`: every solution,
+all-unbound ones included, as :class:`Row` tuples that read by name too.
+
 The stores of :mod:`graph.stores` return an :class:`Answer`: the query's form and its result in
 one standard serialisation, from which every output format is written by Oxigraph's serialisers
-(so the same result reads the same whatever store produced it) and rdflib terms are read back
-for tables and comparisons.
+(so the same result reads the same whatever store produced it). This module imports rdflib only
+when rdflib terms are asked for, so that ``kzgraph query`` starts fast.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 from typing import Literal as TypingLiteral
-from typing import cast
 
 import pyoxigraph as ox
-from pyparsing import ParseBaseException
-from rdflib import BNode, Dataset, Graph, Literal, URIRef
-from rdflib.query import Result, ResultRow
-from rdflib.term import Node
 
 from graph.errors import InputError
-from graph.namespaces import PREFIXES
+from graph.prefixes import PREFIXES
+from graph.terminal import printable
+
+if TYPE_CHECKING:
+    from rdflib import Dataset, Graph
+    from rdflib.term import Node
+
+    from graph.stores import Store
 
 Form = TypingLiteral["SELECT", "ASK", "CONSTRUCT", "DESCRIBE"]
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+#: An Oxigraph term, as found in solutions and triples.
+OxTerm = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 
 
 # -- Errors with their HTTP status --
@@ -128,7 +138,8 @@ class Answer:
 
     ``payload`` is SPARQL results (``payload_format`` a QueryResultsFormat) for SELECT and ASK,
     RDF triples (an RdfFormat) for CONSTRUCT and DESCRIBE. Other formats are produced from it by
-    Oxigraph; :meth:`rows`, :meth:`boolean` and :meth:`graph` read it back as rdflib terms.
+    Oxigraph; :meth:`solutions` and :meth:`triples` read it back as Oxigraph terms, :meth:`rows`,
+    :meth:`boolean` and :meth:`graph` as rdflib terms.
     """
 
     def __init__(
@@ -162,18 +173,27 @@ class Answer:
         assert isinstance(results, ox.QuerySolutions)
         return [v.value for v in results.variables]
 
+    def solutions(self) -> tuple[list[str], list[tuple[OxTerm | None, ...]]]:
+        """SELECT variables and rows as Oxigraph terms (None where unbound), in order.
+
+        Every solution is a row, the all-unbound ones included.
+        """
+        results = self._results()
+        if not isinstance(results, ox.QuerySolutions):
+            raise TypeError(f"a {self.form} query has no solutions")
+        names = [v.value for v in results.variables]
+        return names, [tuple(sol[n] for n in names) for sol in results]
+
     def rows(self) -> list[tuple[Node | None, ...]]:
         """SELECT rows as rdflib terms (None where unbound), in the engine's order."""
+        from rdflib import Literal
+
         if self.form == "ASK":
             return [(Literal(self.boolean()),)]
         if self.is_graph:
             return [(s, p, o) for s, p, o in self.graph()]
-        results = self._results()
-        assert isinstance(results, ox.QuerySolutions)
-        names = [v.value for v in results.variables]
-        return [
-            tuple(None if sol[n] is None else to_rdflib(sol[n]) for n in names) for sol in results
-        ]
+        _names, rows = self.solutions()
+        return [tuple(None if t is None else to_rdflib(t) for t in row) for row in rows]
 
     def boolean(self) -> bool:
         """The answer to an ASK query."""
@@ -193,6 +213,8 @@ class Answer:
 
     def graph(self) -> Graph:
         """CONSTRUCT/DESCRIBE result as an rdflib Graph with the canonical prefixes bound."""
+        from rdflib import Graph
+
         g = Graph(bind_namespaces="none")
         for prefix, iri in PREFIXES.items():
             g.bind(prefix, iri)
@@ -224,44 +246,11 @@ def answer_from_media(form: Form, payload: bytes, media_type: str, count: int) -
     return Answer(form, payload, native, count)
 
 
-def answer_from_rdflib(result: Result, max_rows: int | None = None) -> Answer:
-    """An :class:`Answer` from an rdflib Result (SELECT as JSON, graphs as N-Triples)."""
-    if result.type == "ASK":
-        body = b'{"head":{},"boolean":%s}' % (b"true" if result.askAnswer else b"false")
-        return Answer("ASK", body, ox.QueryResultsFormat.JSON, 1)
-    if result.type in ("CONSTRUCT", "DESCRIBE"):
-        assert result.graph is not None
-        count = len(result.graph)
-        check_cap(count, max_rows, "triples")
-        data = result.graph.serialize(format="nt", encoding="utf-8")
-        form: Form = "DESCRIBE" if result.type == "DESCRIBE" else "CONSTRUCT"
-        return Answer(form, data, ox.RdfFormat.N_TRIPLES, count)
-    rows = list(_take(result, max_rows))
-    check_cap(len(rows), max_rows, "rows")
-    # rdflib's result is a lazy generator; serialise what we counted, not the exhausted original
-    capped = Result("SELECT")
-    capped.vars = result.vars
-    names = list(result.vars or [])
-    capped.bindings = [
-        {var: val for var, val in zip(names, cast(ResultRow, row), strict=True) if val is not None}
-        for row in rows
-    ]
-    body = must(capped.serialize(format="json"))
-    return Answer("SELECT", body, ox.QueryResultsFormat.JSON, len(rows))
-
-
 def must(data: bytes | None) -> bytes:
     """Serialisers return None only when given a file to write to; we never give one."""
     if data is None:
         raise TypeError("the serialiser wrote nothing")
     return data
-
-
-def _take(result: Result, max_rows: int | None) -> Iterable[object]:
-    for i, row in enumerate(result):
-        if max_rows is not None and i > max_rows:
-            break
-        yield row
 
 
 def check_cap(count: int, max_rows: int | None, what: str) -> None:
@@ -272,11 +261,135 @@ def check_cap(count: int, max_rows: int | None, what: str) -> None:
         )
 
 
+# -- Results for Python users --
+
+
+class Row(tuple):  # type: ignore[type-arg]
+    """One solution: the values of the projected variables in order (None where unbound),
+    also read by name: ``row.label``, ``row["label"]``, ``row.get("label")``, ``row.asdict()``.
+    """
+
+    labels: Mapping[str, int]
+
+    def __new__(cls, values: Sequence[Node | None], labels: Mapping[str, int]) -> Row:
+        row = super().__new__(cls, values)
+        row.labels = labels
+        return row
+
+    def __getattr__(self, name: str) -> Node | None:
+        try:
+            return tuple.__getitem__(self, self.labels[name])  # type: ignore[no-any-return]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):  # rdflib's Variable is a str too
+            return tuple.__getitem__(self, self.labels[str(key)])
+        return tuple.__getitem__(self, key)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """The value of ``name``, or ``default`` when unbound or not projected."""
+        index = self.labels.get(str(name))
+        value = None if index is None else tuple.__getitem__(self, index)
+        return default if value is None else value
+
+    def asdict(self) -> dict[str, Node]:
+        """The bound variables and their values."""
+        return {
+            n: v for n, i in self.labels.items() if (v := tuple.__getitem__(self, i)) is not None
+        }
+
+
+class Results:
+    """What :func:`query` returns: the answer of a SELECT, ASK, CONSTRUCT or DESCRIBE.
+
+    - SELECT: iterate for :class:`Row` objects (every solution, all-unbound ones included);
+      ``vars`` are the projected variable names, ``len()`` counts rows, ``bindings`` gives
+      dicts of the bound values.
+    - ASK: ``bool(results)`` (also ``askAnswer``); iterating yields the one boolean.
+    - CONSTRUCT/DESCRIBE: ``graph`` is an rdflib Graph; iterating yields its triples.
+    - Every form: ``serialize("json"|"xml"|"csv"|"tsv")`` for results,
+      ``serialize("turtle"|"ntriples"|"jsonld"|"rdfxml"|"trig")`` for graphs, as bytes.
+
+    Values are rdflib terms; ``answer`` is the underlying :class:`Answer` (Oxigraph's
+    serialisation) for code that wants Oxigraph terms.
+    """
+
+    def __init__(self, answer: Answer) -> None:
+        self.answer = answer
+        self.type: Form = answer.form
+        self._rows: list[Row] | None = None
+        self._graph: Graph | None = None
+
+    @property
+    def vars(self) -> list[str]:
+        """The projected variables of a SELECT, in order (without ``?``)."""
+        return self.answer.variables()
+
+    def _solutions(self) -> list[Row]:
+        if self._rows is None:
+            names, rows = self.answer.solutions()
+            labels = {name: i for i, name in enumerate(names)}
+            self._rows = [
+                Row([None if t is None else to_rdflib(t) for t in row], labels) for row in rows
+            ]
+        return self._rows
+
+    @property
+    def askAnswer(self) -> bool | None:  # noqa: N802 - rdflib's name, kept for familiarity
+        """The ASK answer (None for other forms)."""
+        return self.answer.boolean() if self.type == "ASK" else None
+
+    @property
+    def graph(self) -> Graph | None:
+        """A CONSTRUCT/DESCRIBE result as an rdflib Graph (None for other forms)."""
+        if not self.answer.is_graph:
+            return None
+        if self._graph is None:
+            self._graph = self.answer.graph()
+        return self._graph
+
+    @property
+    def bindings(self) -> list[dict[str, Node]]:
+        """SELECT solutions as dicts of their bound variables."""
+        return [row.asdict() for row in self._solutions()]
+
+    def __iter__(self) -> Iterator[Any]:
+        if self.type == "ASK":
+            return iter([self.answer.boolean()])
+        if self.answer.is_graph:
+            assert self.graph is not None
+            return iter(self.graph)
+        return iter(self._solutions())
+
+    def __len__(self) -> int:
+        if self.type == "ASK":
+            return 1
+        if self.answer.is_graph:
+            assert self.graph is not None
+            return len(self.graph)
+        return len(self._solutions())
+
+    def __bool__(self) -> bool:
+        if self.type == "ASK":
+            return self.answer.boolean()
+        return len(self) > 0
+
+    def serialize(self, format: str = "json") -> bytes:
+        """The answer in a named format (see :data:`RESULT_FORMATS` and :data:`GRAPH_FORMATS`)."""
+        return self.answer.serialize(format)
+
+    def __repr__(self) -> str:
+        return f"<Results {self.type}, {len(self)} {'triples' if self.answer.is_graph else 'rows'}>"
+
+
 # -- Terms --
 
 
-def to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> Node:
+def to_rdflib(term: OxTerm) -> Node:
     """An Oxigraph term as the equal rdflib term (plain literals without xsd:string)."""
+    from rdflib import BNode, Literal, URIRef
+
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)
     if isinstance(term, ox.BlankNode):
@@ -306,17 +419,33 @@ def shorten(iri: str, prefixes: Mapping[str, str] = PREFIXES) -> str:
     return f"{best[0]}:{iri[len(best[1]) :]}"
 
 
-def display(term: Node | None, prefixes: Mapping[str, str] = PREFIXES) -> str:
-    """A term as a table cell: prefixed names, literal text with its language tag."""
+def display(term: Any, prefixes: Mapping[str, str] = PREFIXES) -> str:
+    """A term (Oxigraph's or rdflib's) as a table cell: prefixed names, literal text with its
+    language tag; control characters and bidi overrides shown as escapes, never raw
+    (:func:`graph.terminal.printable`)."""
+    return printable(_cell(term, prefixes))
+
+
+def _cell(term: Any, prefixes: Mapping[str, str]) -> str:
     if term is None:
         return ""
+    if isinstance(term, ox.NamedNode):
+        return shorten(term.value, prefixes)
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    if isinstance(term, ox.Literal):
+        return f"{term.value}@{term.language}" if term.language else term.value
+    if isinstance(term, ox.Triple):
+        parts = (term.subject, term.predicate, term.object)
+        return "<< " + " ".join(_cell(t, prefixes) for t in parts) + " >>"
+    from rdflib import BNode, Literal, URIRef
+
     if isinstance(term, URIRef):
         return shorten(str(term), prefixes)
     if isinstance(term, BNode):
         return f"_:{term}"
     if isinstance(term, Literal):
-        text = str(term).replace("\n", "\\n").replace("\t", "\\t")
-        return f"{text}@{term.language}" if term.language else text
+        return f"{term}@{term.language}" if term.language else str(term)
     return str(term)
 
 
@@ -338,45 +467,76 @@ def answer_table(answer: Answer, prefixes: Mapping[str, str] = PREFIXES) -> str:
         return format_table(["ask"], [["true" if answer.boolean() else "false"]])
     if answer.is_graph:
         header = ["subject", "predicate", "object"]
-        rows = sorted([display(t, prefixes) for t in triple] for triple in answer.rows())
+        rows = sorted(
+            [
+                display(t.subject, prefixes),
+                display(t.predicate, prefixes),
+                display(t.object, prefixes),
+            ]
+            for t in answer.triples()
+        )
     else:
-        header = [f"?{v}" for v in answer.variables()]
-        rows = [[display(t, prefixes) for t in row] for row in answer.rows()]
+        names, solutions = answer.solutions()
+        header = [f"?{v}" for v in names]
+        rows = [[display(t, prefixes) for t in row] for row in solutions]
     noun = "triple" if answer.is_graph else "row"
     return format_table(header, rows) + f"({len(rows)} {noun}{'' if len(rows) == 1 else 's'})\n"
 
 
-# -- Parsing --
+# -- Parse errors --
 
 
-def syntax_error(exc: ParseBaseException) -> QuerySyntaxError:
-    """The parser's message with line and column, as one line."""
+def syntax_error(exc: Any) -> QuerySyntaxError:
+    """A pyparsing error (rdflib's SPARQL parser) as one line with line and column."""
     found = re.sub(r"\s*\(at char \d+\),\s*\(line:\d+, col:\d+\)", "", str(exc)).strip()
     return QuerySyntaxError(f"bad SPARQL at line {exc.lineno}, column {exc.col}: {found}")
 
 
+# -- Evaluating --
+
+_FORM_WORD = re.compile(
+    r"(?:\s|#[^\r\n]*|(?i:PREFIX)\s*[^\s:]*:\s*<[^>]*>|(?i:BASE)\s*<[^>]*>)*"
+    r"(?i:(SELECT|ASK|CONSTRUCT|DESCRIBE))"
+)
+
+
+def query_form(text: str) -> Form:
+    """The form of a query, read from its first keyword after the prologue (SELECT if unsure:
+    Oxigraph's result type decides between solutions, a boolean and triples anyway)."""
+    found = _FORM_WORD.match(text)
+    word = found.group(1).upper() if found else "SELECT"
+    return word  # type: ignore[return-value]
+
+
 def query(
-    ds: Dataset | Graph,
+    source: Dataset | Graph | Store | ox.Store,
     sparql: str,
     init_ns: Mapping[str, str] | None = None,
-) -> Result:
-    """Evaluate ``sparql`` on ``ds`` and return rdflib's Result.
+) -> Results:
+    """Evaluate ``sparql`` with Oxigraph and return its :class:`Results`.
 
     Args:
-        ds: the dataset (or any graph).
+        source: an rdflib Dataset or Graph (copied into an in-memory Oxigraph store for the
+            query: for many queries on one dataset, open a :class:`graph.stores.MemoryStore`
+            once and pass that), a kzgraph Store, or a pyoxigraph Store.
         sparql: a SPARQL 1.1 query; ``PREFIX`` lines in it win over ``init_ns``.
         init_ns: prefixes available without declaring them; default the canonical map.
 
     Raises:
         QuerySyntaxError: the query does not parse (an InputError: the CLI exits 2).
+        QueryError: the engine failed to evaluate it.
     """
-    namespaces = dict(PREFIXES if init_ns is None else init_ns)
-    try:
-        return ds.query(sparql, initNs=namespaces)
-    except ParseBaseException as exc:
-        raise syntax_error(exc) from None
-    except Exception as exc:
-        # rdflib raises a bare Exception for an undeclared prefix: the user's mistake, not ours
-        if str(exc).startswith("Unknown namespace prefix"):
-            raise QuerySyntaxError(f"bad SPARQL: {exc}") from None
-        raise
+    from graph.stores import MemoryStore, OxigraphBacked, Store
+
+    prefixes = dict(PREFIXES if init_ns is None else init_ns)
+    if isinstance(source, OxigraphBacked):
+        answer = source.run(sparql, prefixes)
+    elif isinstance(source, Store):
+        from graph.sandbox import check_query
+
+        answer = source.query(check_query(sparql))
+    elif isinstance(source, ox.Store):
+        answer = OxigraphBacked.over(source).run(sparql, prefixes)
+    else:
+        answer = MemoryStore(source).run(sparql, prefixes)
+    return Results(answer)

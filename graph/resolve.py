@@ -40,12 +40,18 @@ class AmbiguousEntityError(InputError):
         super().__init__(message)
 
 
-def _norm(text: str) -> str:
+def normalise(text: str) -> str:
+    """``text`` as matching compares it: case folded, curly apostrophes straight, spaces single."""
     return " ".join(text.casefold().replace("’", "'").split())
 
 
-def _words(text: str) -> set[str]:
-    return set(re.findall(r"\w+", _norm(text)))
+def words(text: str) -> set[str]:
+    """The words of ``text``, normalised."""
+    return set(re.findall(r"\w+", normalise(text)))
+
+
+_norm = normalise
+_words = words
 
 
 def _names(data: dict[str, Any]) -> list[str]:
@@ -116,7 +122,7 @@ def resolve(graph: nx.MultiDiGraph, name: str) -> str:
             "Give the full label, the prefixed name or the IRI",
             found,
         )
-    suggestions = _closest(graph, name)
+    suggestions = closest(graph, name)
     hint = (
         "; did you mean: " + "; ".join(describe(graph, n) for n in suggestions) + "?"
         if suggestions
@@ -125,7 +131,7 @@ def resolve(graph: nx.MultiDiGraph, name: str) -> str:
     raise UnknownEntityError(f"no entity matches {name!r}{hint}", suggestions)
 
 
-def _closest(graph: nx.MultiDiGraph, name: str) -> list[str]:
+def closest(graph: nx.MultiDiGraph, name: str) -> list[str]:
     """Entities whose label, or a run of words in it as long as ``name``, is spelt closest."""
     wanted = _norm(name)
     size = max(1, len(wanted.split()))

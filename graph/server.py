@@ -72,6 +72,26 @@ SD = "http://www.w3.org/ns/sparql-service-description#"
 LANG_TAG = re.compile(r"[a-z]{2,3}(-[a-z0-9]{1,8})*")
 #: The deepest neighbourhood /view draws (depth 3 already reaches most of the graph).
 MAX_VIEW_DEPTH = 6
+#: ``?format=`` values a page accepts, as the format names of graph.query.GRAPH_FORMATS.
+FORMAT_PARAMS = {
+    "html": "html",
+    "ttl": "turtle",
+    "turtle": "turtle",
+    "jsonld": "jsonld",
+    "json-ld": "jsonld",
+    "nt": "ntriples",
+    "ntriples": "ntriples",
+    "rdf": "rdfxml",
+    "rdfxml": "rdfxml",
+    "xml": "rdfxml",
+}
+#: The alternate formats a page links to: (``?format=`` value, format name, link text).
+ALTERNATES = (
+    ("ttl", "turtle", "Turtle"),
+    ("jsonld", "jsonld", "JSON-LD"),
+    ("nt", "ntriples", "N-Triples"),
+    ("rdf", "rdfxml", "RDF/XML"),
+)
 
 
 @dataclass
@@ -176,20 +196,33 @@ class KzGraphServer:
         if not iri:
             return None
         if iri.startswith(self.config.base):
-            return "/" + quote(iri[len(self.config.base) :], safe="/:@!$&'()*+,;=-._~%")
+            path, hash_, fragment = iri[len(self.config.base) :].partition("#")
+            safe = "/:@!$&'()*+,;=-._~%"
+            return "/" + quote(path, safe=safe) + (hash_ + quote(fragment, safe=safe))
         if iri.startswith(("http://", "https://")):
             return iri
         return None
 
     def error(
-        self, request: Request | None, status: int, message: str, title: str | None = None
+        self,
+        request: Request | None,
+        status: int,
+        message: str,
+        title: str | None = None,
+        suggestions: list[dict[str, Any]] | None = None,
     ) -> Response:
-        """An error as a small HTML page for browsers, plain text otherwise."""
+        """An error as a small HTML page for browsers (with did-you-mean links when given),
+        plain text otherwise."""
         if request is not None and wants_html(request) and request.url.path != "/sparql":
             return self.templates.TemplateResponse(
                 request,
                 "error.html",
-                {"status": status, "title": title or "Error", "message": message},
+                {
+                    "status": status,
+                    "title": title or "Error",
+                    "message": message,
+                    "suggestions": suggestions or [],
+                },
                 status_code=status,
                 headers={"Content-Security-Policy": CSP},
             )
@@ -412,15 +445,10 @@ class KzGraphServer:
     # pages
 
     async def query_page(self, request: Request) -> Response:
-        examples = [
-            {
-                "name": q["name"],
-                "title": q["title"],
-                "description": q["description"],
-                "query": q["text"],
-            }
-            for q in self.config.catalogue
-        ]
+        from graph.query_page import example_queries
+
+        policy = getattr(self.pool, "policy", None)
+        examples = example_queries(self.config.catalogue, getattr(policy, "allowed_services", ()))
         return self.templates.TemplateResponse(
             request,
             "query.html",
@@ -428,24 +456,54 @@ class KzGraphServer:
                 "examples": examples,
                 "endpoint": str(request.url_for("sparql")),
                 "prefixes": PREFIXES,
+                "base": self.config.base,
             },
             headers={"Content-Security-Policy": CSP},
         )
+
+    def page_format(self, request: Request, offers: Mapping[str, str]) -> str | None:
+        """``?format=`` when given (unknown values answer None), else the Accept header."""
+        asked = request.query_params.get("format")
+        if asked is not None:
+            name = FORMAT_PARAMS.get(asked.lower())
+            return name if name in offers else None
+        return negotiate(request.headers.get("accept"), offers, "html")
+
+    def alternates(self, path: str) -> tuple[list[dict[str, str]], str]:
+        """Links to a page's other formats, and the same as a ``Link`` header."""
+        links = [
+            {"href": f"{path}?format={param}", "type": RDF_MEDIA[name], "text": text}
+            for param, name, text in ALTERNATES
+        ]
+        header = ", ".join(
+            f'<{quote(link["href"], safe="/?=&%")}>; rel="alternate"; type="{link["type"]}"'
+            for link in links
+        )
+        return links, header
 
     async def resource(self, request: Request) -> Response:
         path = request.path_params["path"]
         if not path.startswith(RESOURCE_PREFIXES) or not re.fullmatch(
             r"[A-Za-z0-9._~/%:@!$&'()*+,;=-]+", path
         ):
-            return self.error(request, 404, f"No resource at /{path}.", "Not found")
+            return await self.not_found_page(request, path)
         iri = self.config.base + path
-        accept = request.headers.get("accept")
-        choice = negotiate(accept, PAGE_MEDIA, "html")
+        choice = self.page_format(request, PAGE_MEDIA)
         if choice is None:
             return PlainTextResponse("no acceptable format\n", status_code=406)
         if path == "ontology" and choice != "html":
             return await self.ontology(choice)
+        links, link_header = self.alternates("/" + path)
         try:
+            if path == "ontology":
+                lang, languages = await self.label_language(request)
+                data = await self.pool.call("ontology_doc", lang)
+                return self.templates.TemplateResponse(
+                    request,
+                    "ontology.html",
+                    {"o": data, "title": data["header"]["title"], "alternates": links},
+                    headers={"Content-Security-Policy": CSP, "Vary": "Accept", "Link": link_header},
+                )
             if choice == "html":
                 lang, languages = await self.label_language(request)
                 data = await self.pool.call("entity", iri, lang)
@@ -454,12 +512,19 @@ class KzGraphServer:
         except QueryError as exc:
             return self.query_error(exc)
         if data is None:
-            return self.error(
-                request, 404, f"This dataset says nothing about <{iri}>.", "Unknown resource"
+            return await self.not_found_page(
+                request, path, f"This dataset says nothing about <{iri}>.", "Unknown resource"
             )
         if choice != "html":
             media, body = data
-            return Response(body, media_type=_with_charset(media), headers={"Vary": "Accept"})
+            return Response(
+                body,
+                media_type=_with_charset(media),
+                headers={
+                    "Vary": "Accept",
+                    "Link": f'<{quote("/" + path)}>; rel="alternate"; type="text/html"',
+                },
+            )
         return self.templates.TemplateResponse(
             request,
             "entity.html",
@@ -469,15 +534,95 @@ class KzGraphServer:
                 "lang": lang,
                 "languages": languages,
                 "path": "/" + path,
+                "alternates": links,
                 "view": "/view?" + urlencode({"focus": iri, "lang": lang})
-                if path.startswith("id/")
+                if path.startswith("id/") and data.get("in_network")
                 else None,
             },
             headers={
                 "Content-Security-Policy": CSP,
                 "Vary": "Accept, Accept-Language",
                 "Content-Language": lang,
+                "Link": link_header,
             },
+        )
+
+    async def not_found_page(
+        self,
+        request: Request,
+        path: str,
+        message: str | None = None,
+        title: str = "Not found",
+    ) -> Response:
+        """404, with the entities the address may have meant (:func:`graph.search.did_you_mean`)."""
+        suggestions: list[dict[str, Any]] = []
+        if wants_html(request) and path.strip("/"):
+            try:
+                suggestions = await self.pool.call("did_you_mean", path[:200])
+            except QueryError:
+                suggestions = []
+        return self.error(
+            request, 404, message or f"Nothing at /{path}.", title, suggestions=suggestions
+        )
+
+    async def search(self, request: Request) -> Response:
+        """``/search?q=``: a results page, or JSON suggestions with ``format=json``."""
+        text = request.query_params.get("q", "")[:200]
+        lang, _languages = await self.label_language(request)
+        as_json = request.query_params.get("format") == "json" or (
+            negotiate(
+                request.headers.get("accept"),
+                {"html": "text/html", "json": "application/json"},
+                "html",
+            )
+            == "json"
+        )
+        limit = 8 if as_json else 50
+        try:
+            found = await self.pool.call("search", text, lang, limit)
+        except QueryError as exc:
+            return self.query_error(exc)
+        if as_json:
+            items = [
+                {
+                    "label": r["label"],
+                    "kind": r["kind"]["label"],
+                    "matched": r.get("matched"),
+                    "href": self.href(r["iri"]),
+                    "iri": r["iri"],
+                }
+                for r in found["results"] or found["suggestions"]
+            ]
+            body = {
+                "query": found["query"],
+                "total": found["total"],
+                "suggestion": not found["results"],
+                "results": items,
+            }
+            return Response(
+                json.dumps(body, ensure_ascii=False),
+                media_type="application/json",
+                headers={"Vary": "Accept"},
+            )
+        return self.templates.TemplateResponse(
+            request,
+            "search.html",
+            {"title": f"Search: {text}" if text else "Search", "found": found, "q": text},
+            headers={"Content-Security-Policy": CSP, "Vary": "Accept"},
+        )
+
+    async def browse(self, request: Request) -> Response:
+        """``/index``: every named entity, grouped by kind."""
+        lang, _languages = await self.label_language(request)
+        try:
+            groups = await self.pool.call("index", lang)
+        except QueryError as exc:
+            return self.query_error(exc)
+        return self.templates.TemplateResponse(
+            request,
+            "index.html",
+            {"title": "Index", "groups": groups},
+            headers={"Content-Security-Policy": CSP},
         )
 
     async def ontology(self, fmt: str) -> Response:
@@ -492,9 +637,34 @@ class KzGraphServer:
         return Response(body, media_type=_with_charset(media), headers={"Vary": "Accept"})
 
     async def void(self, request: Request) -> Response:
-        fmt = negotiate(request.headers.get("accept"), RDF_MEDIA, "turtle")
+        offers = {"html": "text/html", **RDF_MEDIA}
+        asked = request.query_params.get("format")
+        if asked is not None:
+            fmt = FORMAT_PARAMS.get(asked.lower())
+            fmt = fmt if fmt in offers else None
+        else:
+            fmt = negotiate(request.headers.get("accept"), offers, "turtle")
+            if fmt == "turtle" and wants_html(request):
+                fmt = "html"
         if fmt is None:
             return PlainTextResponse("no acceptable format\n", status_code=406)
+        if fmt == "html":
+            links, link_header = self.alternates("/void")
+            try:
+                data = await self.pool.call("void_page", self.config.base)
+            except QueryError as exc:
+                return self.query_error(exc)
+            return self.templates.TemplateResponse(
+                request,
+                "void.html",
+                {
+                    "title": "The dataset",
+                    "d": data,
+                    "endpoint": str(request.url_for("sparql")),
+                    "alternates": links,
+                },
+                headers={"Content-Security-Policy": CSP, "Vary": "Accept", "Link": link_header},
+            )
         try:
             data = await self.void_graph(request)
         except QueryError as exc:
@@ -543,6 +713,7 @@ class KzGraphServer:
                 ),
             )
         )
+        g.add((dataset, dct.license, URIRef("https://creativecommons.org/licenses/by/4.0/")))
         g.add((dataset, void.sparqlEndpoint, URIRef(str(request.url_for("sparql")))))
         g.add((dataset, void.uriSpace, Literal(PREFIXES["kzr"])))
         g.add((dataset, void.triples, Literal(_number(values[0]), datatype=XSD.integer)))
@@ -627,7 +798,7 @@ class KzGraphServer:
         return Response(body, media_type="application/json")
 
     async def not_found(self, request: Request, exc: Exception) -> Response:
-        return self.error(request, 404, f"Nothing at {request.url.path}.", "Not found")
+        return await self.not_found_page(request, request.url.path.lstrip("/"))
 
     def app(self) -> Starlette:
         routes = [
@@ -637,6 +808,8 @@ class KzGraphServer:
             Route("/.well-known/void", lambda r: RedirectResponse("/void", 303)),
             Route("/queries", self.queries, name="queries"),
             Route("/view", self.view, name="view"),
+            Route("/search", self.search, name="search"),
+            Route("/index", self.browse, name="index"),
             Mount("/static", StaticFiles(directory=str(ASSETS / "static")), name="static"),
             Route("/{path:path}", self.resource, name="resource"),
         ]

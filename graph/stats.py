@@ -91,6 +91,7 @@ def stats(ds: Dataset, prefixes: Mapping[str, str] | None = None) -> dict[str, A
             typed.add((s, o))
             classes[short(o)] += 1
 
+    alignments = _alignment_counts(curated, ns)
     entities = {
         s
         for s in subjects
@@ -113,6 +114,48 @@ def stats(ds: Dataset, prefixes: Mapping[str, str] | None = None) -> dict[str, A
         },
         "classes": _ranked(classes),
         "predicates": _ranked(predicates),
+        "alignments": alignments,
+    }
+
+
+#: How an alignment counts: verified by a curator against a cited record, reconciled by
+#: `kzgraph link` with a score, or pending (no identifier yet).
+ALIGNMENT_STATES = ("verified", "reconciled", "pending")
+
+
+def _alignment_counts(
+    triples: set[tuple[Node, Node, Node]], ns: Mapping[str, str]
+) -> dict[str, Any]:
+    """Alignments (``kz:Alignment``) by state, in all and per target dataset (by its label)."""
+    kz = ns["kz"]
+    rdfs_label = URIRef("http://www.w3.org/2000/01/rdf-schema#label")
+    by_subject: dict[Node, dict[Node, Node]] = {}
+    labels: dict[Node, str] = {}
+    for s, p, o in triples:
+        if p == rdfs_label and getattr(o, "language", None) in (None, "en"):
+            labels.setdefault(s, str(o))
+        if str(p).startswith(kz) and p != URIRef(kz + "confidence"):
+            by_subject.setdefault(s, {})[p] = o
+    found = {s for s, p, o in triples if p == RDF.type and o == URIRef(kz + "Alignment")}
+    total: Counter[str] = Counter()
+    per_dataset: dict[str, Counter[str]] = {}
+    for a in found:
+        props = by_subject.get(a, {})
+        if props.get(URIRef(kz + "alignmentStatus")) == URIRef(kz + "Verified"):
+            reconciled = props.get(URIRef(kz + "mappingMethod")) == URIRef(kz + "Reconciled")
+            state = "reconciled" if reconciled else "verified"
+        else:
+            state = "pending"
+        dataset = props.get(URIRef(kz + "targetDataset"))
+        name = labels.get(dataset, str(dataset)) if dataset is not None else "(no dataset)"
+        total[state] += 1
+        per_dataset.setdefault(name, Counter())[state] += 1
+    return {
+        **{state: total[state] for state in ALIGNMENT_STATES},
+        "by_dataset": {
+            name: {state: counts[state] for state in ALIGNMENT_STATES}
+            for name, counts in sorted(per_dataset.items())
+        },
     }
 
 
@@ -121,12 +164,21 @@ def _sections(summary: Mapping[str, Any]) -> list[tuple[str, list[str], list[lis
     graphs = [[k, str(v["graphs"]), str(v["quads"])] for k, v in summary["graphs"].items()]
     classes = [[k, str(v)] for k, v in summary["classes"].items()]
     predicates = [[k, str(v)] for k, v in summary["predicates"].items()]
-    return [
+    found = summary.get("alignments") or {"by_dataset": {}}
+    links = [
+        [name, *(str(counts[s]) for s in ALIGNMENT_STATES)]
+        for name, counts in found["by_dataset"].items()
+    ]
+    if links:
+        links.append(["all", *(str(found[s]) for s in ALIGNMENT_STATES)])
+    sections = [
         ("Totals", ["measure", "count"], totals),
         ("Named graphs by kind", ["kind", "graphs", "quads"], graphs),
+        ("Links to other datasets (alignments)", ["dataset", *ALIGNMENT_STATES], links),
         ("Resources by class", ["class", "resources"], classes),
         ("Triples by predicate", ["predicate", "triples"], predicates),
     ]
+    return [section for section in sections if section[2] or not section[0].startswith("Links")]
 
 
 def format_table(summary: Mapping[str, Any], sections: int | None = None) -> str:

@@ -1,15 +1,17 @@
 """Where the graph lives when it is queried: one small interface, three stores.
 
-- ``memory``: an rdflib Dataset built from the curated files (the default, nothing to set up).
+- ``memory``: an in-memory Oxigraph store filled from the checked curated files (the default,
+  nothing to set up; the checked dataset is cached as N-Quads, see :mod:`graph.cache`).
 - ``oxigraph``: an embedded, persistent Oxigraph store in a directory (pyoxigraph), loaded with
   Oxigraph's own N-Quads parser and reloaded when the curated files change; large files go in
   with ``kzgraph load`` (:mod:`graph.bulkload`: all or nothing, the directory's layout).
 - ``endpoint``: any SPARQL 1.1 endpoint over HTTP (Oxigraph server, Virtuoso, Fuseki, ...),
   queried with SPARQLWrapper.
 
-In every store the default graph is the merge of the named graphs (a set of triples): rdflib's
-union view in memory; a merged copy in the default graph of an Oxigraph store and of what
-:func:`publish` writes. (Virtuoso's default graph is the union of all its graphs anyway.)
+Oxigraph evaluates every query on the memory and Oxigraph stores. In every store the default
+graph is the merge of the named graphs (a set of triples): a merged copy in the default graph of
+the memory store, of an Oxigraph store and of what :func:`publish` writes. (Virtuoso's default
+graph is the union of all its graphs anyway.)
 
 Every store answers :meth:`Store.query` with a :class:`graph.query.Answer`, so the CLI and the
 server treat them alike. :func:`publish` copies the dataset to an endpoint through the SPARQL 1.1
@@ -21,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, ClassVar, Literal, cast
@@ -29,7 +31,7 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar, Literal, cast
 import pyoxigraph as ox
 
 from graph.errors import InputError
-from graph.namespaces import PREFIXES
+from graph.prefixes import PREFIXES
 from graph.query import (
     Answer,
     OutputFormat,
@@ -37,14 +39,14 @@ from graph.query import (
     QuerySyntaxError,
     StoreUnavailable,
     UpdateRefused,
-    answer_from_rdflib,
     check_cap,
     must,
     output_format,
+    query_form,
 )
 
 if TYPE_CHECKING:
-    from rdflib import Dataset
+    from rdflib import Dataset, Graph
 
     from graph.sandbox import CheckedQuery
 
@@ -74,7 +76,7 @@ class StoreSpec:
             return f"Oxigraph store in {self.location}"
         if self.kind == "endpoint":
             return f"SPARQL endpoint {self.endpoint}"
-        return "in-memory graph (rdflib)"
+        return "in-memory graph (Oxigraph)"
 
 
 class Store(ABC):
@@ -83,9 +85,6 @@ class Store(ABC):
     kind: ClassVar[StoreKind]
     #: True when the store answers updates (memory and a read-write Oxigraph store).
     writable: bool = False
-    #: False when the store parses queries itself, so the guard may skip rdflib's parse of a
-    #: query it can clear by reading it (see :func:`graph.sandbox.check_query`).
-    needs_algebra: ClassVar[bool] = True
 
     @abstractmethod
     def query(self, checked: CheckedQuery, max_rows: int | None = None) -> Answer:
@@ -102,38 +101,6 @@ class Store(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release files or connections."""
-
-
-# -- In memory (rdflib) --
-
-
-class MemoryStore(Store):
-    """The rdflib Dataset in this process; the default graph is the union of the graphs."""
-
-    kind = "memory"
-    writable = True
-
-    def __init__(self, dataset: Dataset) -> None:
-        self.dataset = dataset
-
-    def query(self, checked: CheckedQuery, max_rows: int | None = None) -> Answer:
-        # rdflib fetches FROM/FROM NAMED IRIs over the network unless told not to; the guard
-        # already refused foreign ones, this keeps our own graph names local lookups
-        import rdflib.plugins.sparql as rdflib_sparql
-
-        rdflib_sparql.SPARQL_LOAD_GRAPHS = False
-        try:
-            result = self.dataset.query(checked.parsed)
-        except QueryError:
-            raise
-        except Exception as exc:  # evaluation errors (type errors are not exceptions in SPARQL)
-            raise QueryError(f"query failed: {exc}") from None
-        return answer_from_rdflib(result, max_rows)
-
-    def update(self, sparql: str) -> None:
-        from graph.namespaces import PREFIXES
-
-        self.dataset.update(sparql, initNs=dict(PREFIXES))
 
 
 # -- Embedded Oxigraph --
@@ -236,11 +203,181 @@ def answer_from_oxigraph(
     return Answer(graph_form, writer.value(), ox.RdfFormat.N_TRIPLES, writer.lines)
 
 
-class OxigraphStore(Store):
+class OxigraphBacked(Store):
+    """A store whose queries Oxigraph evaluates in this process (memory and on disk)."""
+
+    kind: ClassVar[StoreKind] = "oxigraph"
+    store: ox.Store
+
+    @classmethod
+    def over(cls, store: ox.Store, writable: bool = True) -> OxigraphBacked:
+        """Wrap a pyoxigraph Store as it is (its own default graph)."""
+        wrapped = cls.__new__(cls)
+        wrapped.store = store
+        wrapped.writable = writable
+        return wrapped
+
+    def query(self, checked: CheckedQuery, max_rows: int | None = None) -> Answer:
+        return self.run(
+            checked.text,
+            checked.prefixes,
+            max_rows,
+            base_iri=checked.base_iri,
+            form=checked.form,
+        )
+
+    def run(
+        self,
+        text: str,
+        prefixes: Mapping[str, str] | None = None,
+        max_rows: int | None = None,
+        base_iri: str | None = None,
+        form: str | None = None,
+    ) -> Answer:
+        """Evaluate ``text`` as it is (no guard: callers in this process are trusted).
+
+        ``prefixes`` are predeclared (default: the canonical map); only those the text spells
+        are handed to Oxigraph, which parses every prefix it is given.
+        """
+        try:
+            result = self.store.query(
+                text, base_iri=base_iri, prefixes=prefixes_used(text, prefixes)
+            )
+            return answer_from_oxigraph(result, form or query_form(text), max_rows)
+        except SyntaxError as exc:
+            raise engine_syntax_error(exc, text) from None
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise QueryError(f"query failed: {exc}") from None
+
+    def update(self, sparql: str) -> None:
+        if not self.writable:
+            raise UpdateRefused(f"the {self.kind} store is open read-only")
+        try:
+            self.store.update(sparql, prefixes=prefixes_used(sparql))
+        except SyntaxError as exc:
+            raise engine_syntax_error(exc, sparql, update=True) from None
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise QueryError(f"update failed: {exc}") from None
+
+
+def engine_syntax_error(exc: SyntaxError, text: str, update: bool = False) -> QuerySyntaxError:
+    """Oxigraph's syntax error as one line naming line, column and the token found there."""
+    from graph.syntax import query_syntax_error
+
+    return query_syntax_error(exc, text, update)
+
+
+class MemoryStore(OxigraphBacked):
+    """The dataset in an in-memory Oxigraph store; the default graph is the merge of the graphs.
+
+    Made from an rdflib Dataset or Graph (terms copied one by one) or from N-Quads bytes (the
+    cache's form, parsed by Oxigraph). For a Dataset whose default graph is not the union
+    (``default_union=False``), the default graph holds the Dataset's own default graph.
+    """
+
+    kind = "memory"
+    writable = True
+    union_default = True
+
+    def __init__(
+        self, dataset: Dataset | Graph | None = None, *, nquads: bytes | None = None
+    ) -> None:
+        self.store = ox.Store()
+        if nquads is not None:
+            try:
+                self.store.load(nquads, format=ox.RdfFormat.N_QUADS)
+            except SyntaxError as exc:
+                raise InputError(f"cannot read the cached dataset: {exc}") from None
+            union = True
+        elif dataset is not None:
+            union = _copy_into(self.store, dataset)
+        else:
+            union = False
+        self.union_default = union
+        if union:
+            merge_into_default(self.store)
+
+    def update(self, sparql: str) -> None:
+        """Apply an update; the default graph then becomes the merge of the named graphs again
+        (every fact sits in a named graph: triples written only to the default graph go)."""
+        super().update(sparql)
+        if self.union_default:
+            self.store.update(REMERGE)
+
+
+def merge_into_default(store: ox.Store) -> None:
+    """Copy every named graph's triples into the default graph (a set: each triple once)."""
+    store.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
+
+
+#: Makes the default graph the merge of the named graphs again after an update.
+REMERGE = (
+    "DELETE { ?s ?p ?o } WHERE { ?s ?p ?o FILTER NOT EXISTS { GRAPH ?g { ?s ?p ?o } } } ;\n"
+    "INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
+)
+
+
+def _copy_into(store: ox.Store, dataset: Any) -> bool:
+    """Add an rdflib Dataset's or Graph's content to ``store``; True if the default graph
+    should then be the union of the named graphs."""
+    from rdflib import Dataset as RdflibDataset
+    from rdflib import Graph as RdflibGraph
+    from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+
+    convert = RdflibToOxigraph()
+    quads: list[ox.Quad] = []
+    if isinstance(dataset, RdflibDataset):
+        union = bool(dataset.default_union)
+        for s, p, o, g in dataset.quads((None, None, None, None)):
+            name = g.identifier if isinstance(g, RdflibGraph) else g
+            if name is None or name == DATASET_DEFAULT_GRAPH_ID:
+                if union:
+                    continue  # the union view repeats the named graphs' triples
+                quads.append(ox.Quad(convert(s), convert(p), convert(o)))
+            else:
+                quads.append(ox.Quad(convert(s), convert(p), convert(o), convert(name)))
+    else:
+        union = False
+        for s, p, o in dataset:
+            quads.append(ox.Quad(convert(s), convert(p), convert(o)))
+    store.extend(quads)
+    return union
+
+
+class RdflibToOxigraph:
+    """rdflib terms to Oxigraph terms, remembering the IRIs already made."""
+
+    def __init__(self) -> None:
+        from rdflib import BNode, Literal, URIRef
+
+        self.kinds = (URIRef, Literal, BNode)
+        self.iris: dict[str, ox.NamedNode] = {}
+
+    def iri(self, value: str) -> ox.NamedNode:
+        node = self.iris.get(value)
+        if node is None:
+            node = self.iris[value] = ox.NamedNode(value)
+        return node
+
+    def __call__(self, term: Any) -> Any:
+        iri, literal, bnode = self.kinds
+        if isinstance(term, iri):
+            return self.iri(str(term))
+        if isinstance(term, literal):
+            if term.language:
+                return ox.Literal(str(term), language=term.language)
+            if term.datatype is not None:
+                return ox.Literal(str(term), datatype=self.iri(str(term.datatype)))
+            return ox.Literal(str(term))
+        if isinstance(term, bnode):
+            return ox.BlankNode(str(term))
+        raise TypeError(f"cannot store {term!r} in Oxigraph")
+
+
+class OxigraphStore(OxigraphBacked):
     """An embedded Oxigraph store on disk, queried in-process with pyoxigraph."""
 
     kind = "oxigraph"
-    needs_algebra = False
 
     def __init__(self, location: str | os.PathLike[str], read_only: bool = True) -> None:
         from graph.bulkload import store_dir
@@ -253,50 +390,28 @@ class OxigraphStore(Store):
             raise InputError(f"cannot open the Oxigraph store: {exc}", self.location) from None
         self.writable = not read_only
 
-    def query(self, checked: CheckedQuery, max_rows: int | None = None) -> Answer:
-        try:
-            result = self.store.query(
-                checked.text,
-                base_iri=checked.base_iri,
-                prefixes=(
-                    dict(checked.prefixes)
-                    if checked.prefixes is not None
-                    else prefixes_used(checked.text)
-                ),
-            )
-            return answer_from_oxigraph(result, checked.form, max_rows)
-        except SyntaxError as exc:
-            raise QuerySyntaxError(f"bad SPARQL: {exc}") from None
-        except OSError as exc:
-            raise QueryError(f"query failed: {exc}") from None
-
-    def update(self, sparql: str) -> None:
-        if not self.writable:
-            raise UpdateRefused("the Oxigraph store is open read-only")
-        self.store.update(sparql, prefixes=dict(PREFIXES))
-
     def close(self) -> None:
         if self.writable:
             self.store.flush()
         del self.store
 
 
-def prefixes_used(text: str) -> dict[str, str]:
-    """The predeclared prefixes that ``text`` may use: Oxigraph parses every prefix it is given,
-    which costs more than the lookup of one subject, so only those spelt ``name:`` are passed."""
-    return {name: iri for name, iri in PREFIXES.items() if name + ":" in text}
+def prefixes_used(text: str, prefixes: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The predeclared prefixes (default: the canonical map) that ``text`` may use: Oxigraph
+    parses every prefix it is given, which costs more than the lookup of one subject, so only
+    those spelt ``name:`` are passed."""
+    table = PREFIXES if prefixes is None else prefixes
+    return {name: iri for name, iri in table.items() if name + ":" in text}
 
 
 def source_fingerprint(ontology_dir: str | None, data_dir: str | None) -> str:
     """A hash of the curated files and their names: a store loaded from them carries it."""
-    from graph.load import ontology_files
-    from graph.paths import resolve_dir
+    from graph.paths import input_files, resolve_dir
 
     ont = resolve_dir("ontology", ontology_dir)
     dat = resolve_dir("data", data_dir)
     digest = hashlib.sha256()
-    files = ontology_files(ont) + sorted(dat.glob("*.trig")) + sorted(dat.glob("*.ttl"))
-    for path in files:
+    for path in input_files(ont, dat):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
@@ -341,6 +456,11 @@ def load_oxigraph(
 # -- A remote SPARQL endpoint --
 
 
+#: An empty store whose parser checks what is sent to a remote endpoint (nothing is evaluated
+#: against it: its results are never read).
+_SYNTAX_CHECK = ox.Store()
+
+
 class EndpointStore(Store):
     """A SPARQL 1.1 endpoint over HTTP; results parsed and re-serialised by Oxigraph."""
 
@@ -354,6 +474,17 @@ class EndpointStore(Store):
     def query(self, checked: CheckedQuery, max_rows: int | None = None) -> Answer:
         from SPARQLWrapper import JSON, POST, URLENCODED, SPARQLWrapper
         from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
+
+        # syntax errors from our own engine, with the user's lines and columns, before the
+        # text (with our prologue in front) goes anywhere
+        try:
+            _SYNTAX_CHECK.query(
+                checked.text,
+                base_iri=checked.base_iri,
+                prefixes=prefixes_used(checked.text, checked.prefixes),
+            )
+        except SyntaxError as exc:
+            raise engine_syntax_error(exc, checked.text) from None
 
         client = SPARQLWrapper(self.endpoint)
         client.setMethod(POST)
@@ -373,7 +504,11 @@ class EndpointStore(Store):
             body: bytes = response.read()
             media = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
         except QueryBadFormed as exc:
-            raise QuerySyntaxError(f"the endpoint rejected the query: {_first_line(exc)}") from None
+            from graph.syntax import rdflib_location
+
+            raise rdflib_location(checked.text) or QuerySyntaxError(
+                f"the endpoint rejected the query: {_first_line(exc)}"
+            ) from None
         except SPARQLWrapperException as exc:
             raise StoreUnavailable(f"endpoint {self.endpoint}: {_first_line(exc)}") from None
         except OSError as exc:
@@ -381,6 +516,10 @@ class EndpointStore(Store):
         try:
             if graph:
                 rdf_format = ox.RdfFormat.from_media_type(media) or ox.RdfFormat.TURTLE
+                if rdf_format == ox.RdfFormat.RDF_XML:  # its entities could expand a lot
+                    from graph.rdfxml import check_entities
+
+                    check_entities(body, self.endpoint)
                 triples = [q.triple for q in ox.parse(body, format=rdf_format)]
                 check_cap(len(triples), max_rows, "triples")
                 data = must(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
@@ -422,10 +561,10 @@ def open_store(spec: StoreSpec, dataset_factory: Callable[[], Dataset] | None = 
     if spec.kind == "memory":
         if dataset_factory is not None:
             return MemoryStore(dataset_factory())
-        from graph.cache import load_cached
+        from graph.cache import cached_nquads
 
-        # the checked dataset, from the cache when the curated files are unchanged
-        return MemoryStore(load_cached(spec.ontology_dir, spec.data_dir))
+        # the checked dataset as N-Quads, from the cache when the curated files are unchanged
+        return MemoryStore(nquads=cached_nquads(spec.ontology_dir, spec.data_dir))
     if spec.kind == "oxigraph":
         if not spec.location:
             raise InputError("--store oxigraph needs --location DIR")
@@ -451,11 +590,16 @@ def prepare_store(spec: StoreSpec, reload: bool = False) -> bool:
 
 @dataclass(frozen=True)
 class PublishReport:
-    """What :func:`publish` sent."""
+    """What :func:`publish` sent, and whether the graphs were switched in at once."""
 
     graphs: int
     triples: int
     graph_store: str
+    atomic: bool = False
+
+
+#: Staged copies are named ``urn:kzgraph:staging:<run>:<n>`` until the switch moves them.
+STAGING_PREFIX = "urn:kzgraph:staging:"
 
 
 def publish(
@@ -466,6 +610,7 @@ def publish(
     auth: Literal["digest", "basic"] = "digest",
     timeout: float = 60.0,
     default_graph: bool = True,
+    update: str | None = None,
 ) -> PublishReport:
     """PUT every named graph of ``dataset`` to ``graph_store`` (SPARQL 1.1 GSP, ``?graph=``).
 
@@ -474,13 +619,22 @@ def publish(
     replaces each graph: publishing twice leaves the same content. Graphs are sent as N-Triples
     labelled ``text/turtle`` (N-Triples is Turtle, and every GSP server reads Turtle).
 
+    With ``update`` (the store's SPARQL Update endpoint), every graph is first PUT into a staging
+    graph (``urn:kzgraph:staging:<run>:<n>``), then one SPARQL Update request of ``MOVE``
+    operations switches them all in: a store that applies a request as one transaction (Oxigraph,
+    Fuseki) shows readers the old graphs or the new ones, never a mix. A failure before the
+    switch leaves the published graphs as they were and drops the staged copies. Without
+    ``update``, graphs are replaced one by one, and a failure says which are new and which old.
+
     Raises:
-        StoreUnavailable: the server is unreachable or refused a graph (status and reason).
+        StoreUnavailable: the server is unreachable or refused a request; the message says
+            what state the remote is in and how to repair it.
     """
     import httpx
 
     from graph.export import export
     from graph.load import named_graphs
+    from graph.progress import progress_bar
 
     credentials: httpx.Auth | None = None
     if user is not None:
@@ -488,21 +642,38 @@ def publish(
         credentials = (
             httpx.DigestAuth(user, secret) if auth == "digest" else httpx.BasicAuth(user, secret)
         )
-    total = 0
     names = named_graphs(dataset)
-    bodies: list[tuple[dict[str, str], str, bytes]] = [
-        ({"graph": str(name)}, f"<{name}>", export_graph(dataset.graph(name))) for name in names
+    bodies: list[tuple[str | None, bytes]] = [
+        (str(name), export_graph(dataset.graph(name))) for name in names
     ]
     if default_graph:
-        bodies.append(({"default": ""}, "the default graph", export(dataset, "ntriples")))
-    from graph.progress import progress_bar
+        bodies.append((None, export(dataset, "ntriples")))
+    total = sum(body.count(b"\n") for name, body in bodies if name is not None)
+    run = os.urandom(6).hex()
+    staged = [f"{STAGING_PREFIX}{run}:{i}" for i in range(len(bodies))]
+
+    def label(name: str | None) -> str:
+        return "the default graph" if name is None else f"<{name}>"
 
     with (
         httpx.Client(auth=credentials, timeout=timeout) as client,
         progress_bar(len(bodies), f"publishing to {graph_store}", unit="graph") as bar,
     ):
-        for params, label, body in bodies:
-            bar.update(1)
+
+        def send_update(text: str) -> str | None:
+            """None when the update endpoint applied ``text``, else why not."""
+            assert update is not None
+            try:
+                response = client.post(
+                    update,
+                    content=text.encode("utf-8"),
+                    headers={"Content-Type": "application/sparql-update; charset=utf-8"},
+                )
+            except httpx.HTTPError as exc:
+                return str(exc) or type(exc).__name__
+            return None if response.status_code < 300 else _status(response)
+
+        def put(params: dict[str, str], body: bytes) -> str | None:
             try:
                 response = client.put(
                     graph_store,
@@ -511,19 +682,85 @@ def publish(
                     headers={"Content-Type": "text/turtle; charset=utf-8"},
                 )
             except httpx.HTTPError as exc:
-                raise StoreUnavailable(f"graph store {graph_store}: {exc}") from None
-            if response.status_code >= 300:
-                reason = response.text.strip().splitlines()[:1]
+                return str(exc) or type(exc).__name__
+            return None if response.status_code < 300 else _status(response)
+
+        if update is not None:
+            refused = send_update(f"DROP SILENT GRAPH <{STAGING_PREFIX}{run}:probe>")
+            if refused is not None:
                 raise StoreUnavailable(
-                    f"graph store {graph_store} answered {response.status_code} for"
-                    f" {label}{': ' + reason[0][:200] if reason else ''}"
+                    f"SPARQL Update endpoint {update} refused a no-op update ({refused});"
+                    " nothing was sent, the remote is unchanged"
                 )
-            if "graph" in params:
-                total += body.count(b"\n")
+            for i, (name, body) in enumerate(bodies):
+                bar.update(1)
+                failed = put({"graph": staged[i]}, body)
+                if failed is None:
+                    continue
+                left = _drop_staged(send_update, staged[: i + 1])
+                raise StoreUnavailable(
+                    f"graph store {graph_store} answered {failed} while staging {label(name)}"
+                    f" ({i + 1} of {len(bodies)}); nothing was switched: every published graph"
+                    f" is as before{left}"
+                )
+            moves = " ;\n".join(
+                f"MOVE GRAPH <{staged[i]}> TO " + ("DEFAULT" if name is None else f"GRAPH <{name}>")
+                for i, (name, _body) in enumerate(bodies)
+            )
+            failed = send_update(moves)
+            if failed is not None:
+                left = _drop_staged(send_update, staged)
+                raise StoreUnavailable(
+                    f"SPARQL Update endpoint {update} answered {failed} to the switch; a store"
+                    " that applies an update request whole (Oxigraph, Fuseki) still holds every"
+                    f" published graph as before{left}; run kzgraph publish again"
+                )
+            return PublishReport(len(names), total, graph_store, atomic=True)
+
+        for i, (name, body) in enumerate(bodies):
+            bar.update(1)
+            failed = put({"default": ""} if name is None else {"graph": name}, body)
+            if failed is None:
+                continue
+            failure = f"graph store {graph_store} answered {failed} for {label(name)}"
+            if i == 0:
+                raise StoreUnavailable(f"{failure}; nothing was replaced, the remote is as before")
+            done = [label(n) for n, _b in bodies[:i]]
+            old = [label(n) for n, _b in bodies[i:]]
+            raise StoreUnavailable(
+                f"{failure}; the remote is now MIXED: {len(done)} graph(s) replaced"
+                f" ({_few(done)}), {len(old)} still old ({_few(old)}); run kzgraph publish again"
+                " to finish, or give --update URL so that publish switches every graph in at once"
+            )
     return PublishReport(len(names), total, graph_store)
+
+
+def _status(response: Any) -> str:
+    reason = response.text.strip().splitlines()[:1]
+    return f"{response.status_code}{': ' + reason[0][:200] if reason else ''}"
+
+
+def _few(labels: list[str]) -> str:
+    return (
+        ", ".join(labels[:3]) + (f" and {len(labels) - 3} more" if len(labels) > 3 else "")
+        or "none"
+    )
+
+
+def _drop_staged(send_update: Callable[[str], str | None], staged: list[str]) -> str:
+    """Drop the staged copies; the message tail says whether any remain and how to remove them."""
+    failed = send_update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in staged))
+    if failed is None:
+        return " (the staged copies were removed)"
+    run = staged[0].rsplit(":", 1)[0]
+    return (
+        f"; staged copies remain in graphs <{run}:0> to <{run}:{len(staged) - 1}> (removing them"
+        f" failed: {failed}): drop them with DROP GRAPH, or leave them, they are not published"
+    )
 
 
 def export_graph(graph: Any) -> bytes:
     """One graph as sorted N-Triples bytes (deterministic bodies)."""
-    data: bytes = graph.serialize(format="nt", encoding="utf-8")
-    return b"".join(sorted(line + b"\n" for line in data.splitlines() if line.strip()))
+    from graph.export import ntriples_lines
+
+    return ntriples_lines(graph)

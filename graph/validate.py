@@ -7,14 +7,18 @@ materialisation would add nothing that targeting needs, and it would also type n
 ``rdfs:domain``/``rdfs:range``, making shapes fire on nodes the data never typed (and is slower).
 
 The quality checks are ``ontology/checks/*-violation.rq`` SELECT queries that must return no
-rows; they run over the dataset (default graph = union) and should project ``?graph``,
-``?subject`` and ``?problem``.
+rows; Oxigraph runs them over the dataset (default graph = union) and they should project
+``?graph``, ``?subject`` and ``?problem``.
+
+The evidence checks (:func:`graph.locate.verify_evidence`) re-read every registered source text
+and every quote at its offsets when ``source_dirs`` is given (``kzgraph validate`` and
+``kzgraph build`` always give it): a missing source text is a failure, never a skip.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +55,9 @@ class ValidationResult:
     report_text: str
     shacl_results: list[str] = field(default_factory=list)
     check_failures: list[CheckFailure] = field(default_factory=list)
+    evidence_problems: list[str] = field(default_factory=list)
+    #: source texts not found (allowed by ``allow_missing_texts``): their quotes went unchecked
+    unchecked_texts: list[str] = field(default_factory=list)
 
     def __iter__(self) -> Iterator[Any]:
         """Unpack as ``conforms, report_graph, report_text`` like pySHACL's tuple."""
@@ -79,6 +86,8 @@ def validate(
     ds: Dataset,
     shapes_path: str | os.PathLike[str] | None = None,
     checks_dir: str | os.PathLike[str] | None = None,
+    source_dirs: Sequence[str | os.PathLike[str]] | None = None,
+    allow_missing_texts: bool = False,
 ) -> ValidationResult:
     """Validate ``ds`` against the SHACL shapes and run the quality checks.
 
@@ -87,6 +96,11 @@ def validate(
         shapes_path: the shapes file; default ``ontology/shapes.ttl`` per :mod:`graph.paths`.
         checks_dir: the ``*-violation.rq`` directory; default ``ontology/checks``. A missing
             directory means no checks.
+        source_dirs: the folders holding the registered source texts (see
+            :func:`graph.paths.source_dirs`); when given, the evidence checks run too.
+        allow_missing_texts: a source text that is not found is reported (its quotes were not
+            checked) instead of failing: for a copy of the project without the articles, which
+            kzgraph cites but does not redistribute. A text that is found must still match.
     """
     shapes_file = Path(shapes_path) if shapes_path is not None else default_shapes_path()
     folder = Path(checks_dir) if checks_dir is not None else shapes_file.parent / "checks"
@@ -111,26 +125,52 @@ def validate(
     bind_prefixes(report_graph)
     shacl_results = describe_results(report_graph, shapes, data)
     failures = run_checks(ds, folder)
-    ok = bool(conforms) and not failures
+    evidence = None
+    unchecked: list[str] = []
+    if source_dirs is not None:
+        from graph.locate import verify_evidence
+
+        found = verify_evidence(ds, [Path(d) for d in source_dirs])
+        evidence = sorted(
+            f"{short(ds, p.assertion)}: {p.message}"
+            for p in found
+            if not (allow_missing_texts and p.missing_text)
+        )
+        unchecked = sorted(
+            f"{short(ds, p.assertion)}: {p.message}"
+            for p in found
+            if allow_missing_texts and p.missing_text
+        )
+    ok = bool(conforms) and not failures and not evidence
     return ValidationResult(
         conforms=ok,
         report_graph=report_graph,
-        report_text=format_report(ok, shacl_results, failures, shapes_file),
+        report_text=format_report(
+            ok, shacl_results, failures, shapes_file, evidence, unchecked
+        ),
         shacl_results=shacl_results,
         check_failures=failures,
+        evidence_problems=evidence or [],
+        unchecked_texts=unchecked,
     )
 
 
 def run_checks(ds: Dataset, checks_dir: Path) -> list[CheckFailure]:
     """Run every ``*-violation.rq`` in ``checks_dir``; return those that found rows."""
+    from graph.stores import MemoryStore
+
     failures: list[CheckFailure] = []
     if not checks_dir.is_dir():
         return failures
-    for path in sorted(checks_dir.glob("*" + CHECK_SUFFIX)):
+    paths = sorted(checks_dir.glob("*" + CHECK_SUFFIX))
+    if not paths:
+        return failures
+    store = MemoryStore(ds)  # one copy into Oxigraph for every check
+    for path in paths:
         check = read_query(path)
         try:
-            result = query(ds, check.text)
-            rows = [_format_row(ds, row.asdict()) for row in result]  # type: ignore[union-attr,arg-type]
+            result = query(store, check.text)
+            rows = [_format_row(ds, row.asdict()) for row in result]
         except InputError as exc:
             raise InputError(exc.message, path) from None
         if rows:
@@ -221,17 +261,24 @@ def _shape_name(shapes: Graph, shape: Node | None) -> str:
 
 
 def format_report(
-    conforms: bool, shacl_results: list[str], failures: list[CheckFailure], shapes_file: Path
+    conforms: bool,
+    shacl_results: list[str],
+    failures: list[CheckFailure],
+    shapes_file: Path,
+    evidence: list[str] | None = None,
+    unchecked: list[str] | None = None,
 ) -> str:
-    """The whole report as text, stable across runs (sorted, no timestamps)."""
+    """The whole report as text, stable across runs (sorted, no timestamps).
+
+    ``evidence``: the evidence problems, or None when the evidence checks did not run;
+    ``unchecked``: the source texts not found, whose quotes were therefore not checked.
+    """
     rows = sum(len(f.rows) for f in failures)
+    counts = f"{len(shacl_results)} SHACL result(s), {rows} quality-check row(s)"
+    if evidence:
+        counts += f", {len(evidence)} evidence problem(s)"
     lines = [
-        "Validation: "
-        + (
-            "conforms"
-            if conforms
-            else f"FAILED ({len(shacl_results)} SHACL result(s), {rows} quality-check row(s))"
-        ),
+        "Validation: " + ("conforms" if conforms else f"FAILED ({counts})"),
         f"Shapes: {shapes_file.name}",
         "",
     ]
@@ -246,4 +293,19 @@ def format_report(
         lines.extend(f"    {row}" for row in failure.rows)
     if not failures:
         lines.append("  none")
+    if evidence is not None:
+        lines.append("")
+        lines.append(f"Evidence checks ({len(evidence)} problem(s)):")
+        lines.extend(f"  {line}" for line in evidence)
+        if not evidence and not unchecked:
+            lines.append("  none: every source text is present and every quote is exact")
+        elif not evidence:
+            lines.append("  none among the source texts found")
+        if unchecked:
+            lines.append("")
+            lines.append(
+                f"NOT CHECKED ({len(unchecked)} source text(s) not found, allowed with"
+                " --without-source-texts): their quotes were not compared with them"
+            )
+            lines.extend(f"  {line}" for line in unchecked)
     return "\n".join(lines) + "\n"

@@ -21,18 +21,22 @@ import html as html_lib
 import json
 import math
 import os
+import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rdflib import Graph, Literal, URIRef
+
 from graph.errors import InputError
 from graph.network import Evidence
 
 if TYPE_CHECKING:
     import networkx as nx
-    from rdflib import Dataset, Graph
+    from rdflib import Dataset
+    from rdflib.term import Node
 
     from graph.sandbox import CheckedQuery
     from graph.stores import Store
@@ -54,41 +58,38 @@ LAYOUT_SCALE = 90.0
 #: Node labels longer than this are cut on the canvas (the panel shows them whole).
 LABEL_CHARS = 40
 
-#: Shape and colours per node group (see graph.network.GROUPS); kinds in a group share the
-#: shape and take the group's colours in turn, so a legend entry is one shape and one colour.
+#: Shape and colour per node group (see graph.network.GROUPS): one look per group, so the legend
+#: reads as a handful of families with clearly different colours (Okabe-Ito and Tol's palettes,
+#: which stay apart for colour-blind readers too); the kinds of a group are listed under it.
 GROUP_STYLES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "person": ("dot", ("#d62728", "#e377c2", "#ff9896")),
-    "organisation": ("square", ("#1f77b4", "#6baed6", "#08519c", "#9ecae1", "#3182bd")),
-    "legal": ("diamond", ("#9467bd", "#6a51a3", "#c5b0d5", "#807dba", "#bcbddc")),
-    "event": ("triangle", ("#ff7f0e", "#e6550d", "#fdae6b", "#a63603", "#fd8d3c", "#ffbb78")),
-    "programme": ("hexagon", ("#2ca02c", "#31a354", "#74c476", "#006d2c", "#a1d99b")),
-    "measure": ("hexagon", ("#17a398", "#0b6e69", "#5fd3c7")),
-    "post": ("triangleDown", ("#8c564b", "#c49c94", "#a0522d", "#d2b48c", "#6f4e37")),
-    "claim": ("star", ("#d4a000", "#f0d264")),
-    "concept": ("dot", ("#17becf", "#9edae5")),
-    "document": ("square", ("#7f7f7f", "#c7c7c7")),
+    "legal": ("diamond", ("#7b3294",)),
+    "organisation": ("square", ("#0072b2",)),
+    "person": ("dot", ("#d55e00",)),
+    "event": ("triangle", ("#e69f00",)),
+    "programme": ("hexagon", ("#009e73",)),
+    "measure": ("triangleDown", ("#56b4e9",)),
+    "claim": ("star", ("#c29b00",)),
+    "post": ("dot", ("#cc79a7",)),
+    "concept": ("square", ("#a0a0a0",)),
+    "document": ("square", ("#4d4d4d",)),
     "literal": ("box", ("#eeeeee",)),
-    "other": ("dot", ("#bcbd22", "#dbdb8d")),
+    "other": ("dot", ("#999933",)),
 }
-#: Colours for the kinds a group has more of than colours of its own.
-EXTRA_COLOURS = (
-    "#393b79",
-    "#637939",
-    "#8c6d31",
-    "#843c39",
-    "#7b4173",
-    "#3182bd",
-    "#e6550d",
-    "#31a354",
-    "#756bb1",
-    "#636363",
-    "#9c9ede",
-    "#cedb9c",
-    "#e7cb94",
-    "#e7969c",
-    "#de9ed6",
-    "#6b6ecf",
-)
+#: What each group is called in the legend.
+GROUP_LABELS = {
+    "legal": "Legal acts",
+    "organisation": "Organisations",
+    "person": "People",
+    "event": "Events",
+    "programme": "Programmes",
+    "measure": "Reform measures",
+    "claim": "Claims",
+    "post": "Posts and roles",
+    "concept": "Topics",
+    "document": "Articles and documents",
+    "literal": "Values",
+    "other": "Other",
+}
 #: The legend's glyph for each vis-network shape.
 GLYPHS = {
     "dot": "●",
@@ -100,6 +101,8 @@ GLYPHS = {
     "hexagon": "⬢",
     "box": "▭",
 }
+#: How well a fact is supported, from its evidence passages (see :func:`support`).
+SUPPORT_LEVELS = ("several", "one", "curators", "none")
 
 _PLACEHOLDERS = (
     "<!--kz:title-->",
@@ -188,23 +191,32 @@ def render(
             out.append(evidence_index[ev.graph])
         return out
 
-    styles = _styles(graph)
     degree = dict(graph.degree())
     link = entity_url or _default_entity_url(graph)
+    when = effective_dates(graph)
     nodes: list[dict[str, Any]] = []
     for node, data in graph.nodes(data=True):
-        shape, color = styles[(data.get("group", "other"), data.get("kind", "Untyped"))]
+        group = data.get("group", "other")
+        shape, colours = GROUP_STYLES.get(group, GROUP_STYLES["other"])
         label = str(data.get("label", node))
+        short = label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
         item: dict[str, Any] = {
             "id": node,
-            "label": label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…",
             "shape": shape,
-            "color": color,
-            "size": round(min(45.0, 10.0 + 5.0 * math.sqrt(degree.get(node, 0))), 1),
-            "kz": _node_json(node, data, refs, link),
+            "color": colours[0],
+            "size": round(min(40.0, 9.0 + 4.5 * math.sqrt(degree.get(node, 0))), 1),
+            "kz": {
+                **_node_json(node, data, refs, link),
+                "short": short,
+                "group": group,
+                "degree": degree.get(node, 0),
+                **when.get(node, {"when": None, "basis": None, "shown": None}),
+            },
         }
         if shape == "box":
-            item["color"] = {"background": color, "border": "#999999"}
+            # a value is drawn as its text in a box; other shapes get their label from the page
+            item["label"] = short
+            item["color"] = {"background": colours[0], "border": "#999999"}
         if large:
             x, y = positions[node]
             item["x"], item["y"] = round(x * LAYOUT_SCALE, 1), round(y * LAYOUT_SCALE, 1)
@@ -216,16 +228,19 @@ def render(
         pair = frozenset((u, v))
         k = parallel[pair]
         parallel[pair] += 1
+        evidence = list(data.get("evidence", []))
+        level = support(evidence)
         edge: dict[str, Any] = {
             "id": f"e{i}",
             "from": u,
             "to": v,
-            "label": str(data.get("label", key)),
+            **EDGE_STYLES[level],
             "kz": {
                 "p": str(data.get("predicate", key)),
                 "name": str(data.get("name", key)),
                 "label": str(data.get("label", key)),
-                "ev": refs(list(data.get("evidence", []))),
+                "ev": refs(evidence),
+                "support": level,
             },
         }
         if k and not large:
@@ -236,9 +251,11 @@ def render(
     meta = {
         "title": title,
         "evidence": evidence_table,
-        "classes": _legend(graph, styles),
+        "groups": _legend(graph),
         "predicates": _predicates(graph),
-        "dates": _date_range(graph),
+        "claimants": _agents(evidence_table, "claimantIri", "claimant"),
+        "sources": _agents(evidence_table, "sourceIri", "source"),
+        "dates": _date_range(graph, when),
         "counts": {"nodes": n, "edges": graph.number_of_edges()},
         "physics": not large,
         "focus": graph.graph.get("focus"),
@@ -254,11 +271,112 @@ def render(
     return View(page, title, n, graph.number_of_edges())
 
 
+#: How an edge is drawn for each level of support (the legend shows the same).
+EDGE_STYLES: dict[str, dict[str, Any]] = {
+    "several": {"width": 3.2, "color": {"color": "#34495e"}},
+    "one": {"width": 1.2, "color": {"color": "#8795a3"}},
+    "curators": {"width": 1.4, "dashes": [7, 5], "color": {"color": "#a05195"}},
+    "none": {"width": 1.0, "dashes": [2, 4], "color": {"color": "#b8c0c8"}},
+}
+
+
+def support(evidence: list[Evidence]) -> str:
+    """How a fact is supported: ``several`` sources state it, ``one`` does, only the curators'
+    identification (``curators``), or no passage is recorded (``none``)."""
+    if not evidence:
+        return "none"
+    stated = {ev.source or ev.graph for ev in evidence if not ev.curated}
+    if not stated:
+        return "curators"
+    return "several" if len(stated) > 1 else "one"
+
+
+#: Predicates that put their object inside their subject (an act includes a measure) or, in
+#: ``PART_OF``, their subject inside their object: an undated part takes its whole's date.
+INCLUDES = ("https://w3id.org/kzgraph/ontology#includesMeasure",)
+PART_OF = ("http://purl.org/dc/terms/isPartOf",)
+AMENDS = ("http://data.europa.eu/eli/ontology#amends",)
+
+
+def effective_dates(graph: nx.MultiDiGraph) -> dict[str, dict[str, Any]]:
+    """When each node enters the picture, and why: ``{"when": day or None, "basis": text}``.
+
+    A node with a key date of its own (signed, started) has it. An undated reform measure takes
+    the earliest date of the acts and programmes that include it (an amending act's, if one
+    does: the amendment introduced it); an undated claim the day its
+    source article was published at the earliest. Anything else stays undated (the view marks
+    it and can hide it).
+    """
+    when: dict[str, dict[str, Any]] = {}
+    for node, data in graph.nodes(data=True):
+        if data.get("date"):
+            when[node] = {"when": data["date"], "basis": "own", "shown": _as_written(data)}
+    wholes: dict[str, list[str]] = defaultdict(list)
+    amending: set[str] = set()
+    for u, v, k in graph.edges(keys=True):
+        if k in INCLUDES:
+            wholes[v].append(u)
+        elif k in PART_OF:
+            wholes[u].append(v)
+        elif k in AMENDS:
+            amending.add(u)
+    for _round in range(3):  # a part of a part of a dated whole
+        changed = False
+        for node, found in wholes.items():
+            if node in when:
+                continue
+            dated = sorted((when[w]["when"], w) for w in found if w in when)
+            # an amending act introduces what it includes; the act it amends holds it only
+            # as amended, so the amendment's date wins over the earlier act's
+            amended = [(d, w) for d, w in dated if w in amending]
+            if dated:
+                day, whole = (amended or dated)[0]
+                label = graph.nodes[whole].get("label", whole)
+                shown = when[whole]["shown"]
+                when[node] = {
+                    "when": day,
+                    "basis": f"the date of {label} ({shown}), which includes it",
+                    "shown": shown,
+                }
+                changed = True
+        if not changed:
+            break
+    for node, data in graph.nodes(data=True):
+        if node in when or data.get("group") != "claim":
+            continue
+        days = sorted(
+            (ev.source_date, ev.source_label or ev.name)
+            for ev in data.get("evidence", [])
+            if ev.source_date
+        )
+        if days:
+            day, source = days[0]
+            when[node] = {
+                "when": day,
+                "basis": f"the earliest publication date of “{source}”, which reports it",
+                "shown": day,
+            }
+    return when
+
+
+def _as_written(data: Mapping[str, Any]) -> str:
+    """A node's key date as precise as the source gives it (``2022``, ``2021-06``, a day)."""
+    for d in data.get("dates", []):
+        if d.get("key") and d.get("start") == data.get("date"):
+            return str(d["value"])[: {"year": 4, "month": 7}.get(d.get("precision", ""), 10)]
+    return str(data.get("date"))
+
+
 def _evidence_json(ev: Evidence) -> dict[str, Any]:
     return {
         "name": ev.name,
+        "graph": ev.graph,
         "source": ev.source_label,
+        "sourceIri": ev.source,
+        "kind": ev.source_kind,
         "claimant": ev.claimant_label,
+        "claimantIri": ev.claimant,
+        "curated": ev.curated,
         "mode": ev.mode,
         "paragraph": ev.paragraph,
         "quote": ev.quote,
@@ -276,6 +394,67 @@ def _default_entity_url(graph: nx.MultiDiGraph) -> Callable[[str], str | None]:
     return url
 
 
+#: Attributes that describe one change of number (old -> new) and are shown as one line.
+_CHANGE = {
+    "quantity": "https://w3id.org/kzgraph/ontology#changedQuantity",
+    "old": "https://w3id.org/kzgraph/ontology#oldValue",
+    "new": "https://w3id.org/kzgraph/ontology#newValue",
+    "unit": "https://schema.org/unitText",
+}
+_RULE = {
+    "old": "https://w3id.org/kzgraph/ontology#previousRule",
+    "new": "https://w3id.org/kzgraph/ontology#newRule",
+}
+
+
+def _number(text: str) -> str:
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    return f"{int(value):,}" if value.is_integer() else f"{value:,}"
+
+
+def _changes(
+    attrs: list[Mapping[str, Any]], refs: Callable[[list[Evidence]], list[int]]
+) -> tuple[list[dict[str, Any]], set[int]]:
+    """The changes of number and of rule an entity records, as plain lines, and the indices of
+    the attributes they replace."""
+    by_predicate: dict[str, list[int]] = defaultdict(list)
+    for i, a in enumerate(attrs):
+        by_predicate[a["predicate"]].append(i)
+    out: list[dict[str, Any]] = []
+    used: set[int] = set()
+
+    def evidence_of(indices: list[int]) -> list[int]:
+        seen: dict[str, Evidence] = {}
+        for i in indices:
+            for ev in attrs[i].get("evidence", []):
+                seen.setdefault(ev.graph, ev)
+        return refs(list(seen.values()))
+
+    old, new = by_predicate.get(_CHANGE["old"], []), by_predicate.get(_CHANGE["new"], [])
+    if len(old) == 1 and len(new) == 1:
+        quantity = by_predicate.get(_CHANGE["quantity"], [])
+        unit = by_predicate.get(_CHANGE["unit"], [])
+        what = attrs[quantity[0]]["value"] if len(quantity) == 1 else "value"
+        unit_text = attrs[unit[0]]["value"] if len(unit) == 1 else ""
+        line = f"{_number(attrs[old[0]]['value'])} → {_number(attrs[new[0]]['value'])}"
+        if unit_text and unit_text.lower() not in what.lower():
+            line += f" {unit_text}"
+        parts = old + new
+        parts += quantity if len(quantity) == 1 else []
+        parts += unit if len(unit) == 1 else []
+        out.append({"label": what, "value": line, "ev": evidence_of(parts)})
+        used.update(parts)
+    before, after = by_predicate.get(_RULE["old"], []), by_predicate.get(_RULE["new"], [])
+    if len(before) == 1 and len(after) == 1:
+        line = f"{attrs[before[0]]['value']} → {attrs[after[0]]['value']}"
+        out.append({"label": "rule", "value": line, "ev": evidence_of(before + after)})
+        used.update(before + after)
+    return out, used
+
+
 def _node_json(
     node: str,
     data: Mapping[str, Any],
@@ -283,6 +462,8 @@ def _node_json(
     link: Callable[[str], str | None],
 ) -> dict[str, Any]:
     iri = data.get("iri")
+    attrs = list(data.get("attributes", []))
+    changes, used = _changes(attrs, refs)
     return {
         "label": str(data.get("label", node)),
         "alt": list(data.get("alt_labels", [])),
@@ -295,11 +476,23 @@ def _node_json(
             {"label": d["label"], "value": d["value"], "ev": refs(list(d.get("evidence", [])))}
             for d in data.get("dates", [])
         ],
+        "changes": changes,
         "attrs": [
             {"label": a["label"], "value": a["value"], "ev": refs(list(a.get("evidence", [])))}
-            for a in data.get("attributes", [])
+            for i, a in enumerate(attrs)
+            if i not in used
         ],
-        "links": [{"label": x["label"], "iri": x["iri"]} for x in data.get("links", [])],
+        "links": [
+            {
+                "label": x["label"],
+                "iri": x["iri"],
+                "p": x.get("predicate"),
+                "match": f"{x['match']} match" if x.get("match") else None,
+                "how": x.get("how") or None,
+                "checked": x.get("checked") or None,
+            }
+            for x in data.get("links", [])
+        ],
         "wikidata": data.get("wikidata"),
         "iri": iri,
         "href": link(iri) if iri else None,
@@ -307,42 +500,45 @@ def _node_json(
     }
 
 
-def _styles(graph: nx.MultiDiGraph) -> dict[tuple[str, str], tuple[str, str]]:
-    """(group, kind) -> (shape, colour): kinds of a group take its colours in label order."""
-    kinds: dict[str, set[str]] = defaultdict(set)
-    for _n, data in graph.nodes(data=True):
-        kinds[data.get("group", "other")].add(data.get("kind", "Untyped"))
-    styles = {}
-    spare = iter(EXTRA_COLOURS * (1 + graph.number_of_nodes() // len(EXTRA_COLOURS)))
-    for group in sorted(
-        kinds, key=lambda g: list(GROUP_STYLES).index(g) if g in GROUP_STYLES else 99
-    ):
-        shape, colours = GROUP_STYLES.get(group, GROUP_STYLES["other"])
-        for i, kind in enumerate(sorted(kinds[group])):
-            styles[(group, kind)] = (shape, colours[i] if i < len(colours) else next(spare))
-    return styles
-
-
-def _legend(
-    graph: nx.MultiDiGraph, styles: Mapping[tuple[str, str], tuple[str, str]]
-) -> list[dict[str, Any]]:
-    counts = Counter(
-        (d.get("group", "other"), d.get("kind", "Untyped")) for _n, d in graph.nodes(data=True)
-    )
+def _legend(graph: nx.MultiDiGraph) -> list[dict[str, Any]]:
+    """The legend: each group present, with its look and its kinds (and their counts)."""
+    kinds: dict[str, Counter[str]] = defaultdict(Counter)
+    for _n, d in graph.nodes(data=True):
+        kinds[d.get("group", "other")][d.get("kind", "Untyped")] += 1
     order = list(GROUP_STYLES)
-    return [
-        {
-            "kind": kind,
-            "group": group,
-            "shape": styles[(group, kind)][0],
-            "glyph": GLYPHS.get(styles[(group, kind)][0], "●"),
-            "color": styles[(group, kind)][1],
-            "count": count,
-        }
-        for (group, kind), count in sorted(
-            counts.items(),
-            key=lambda gk: (order.index(gk[0][0]) if gk[0][0] in order else 99, gk[0][1]),
+    out = []
+    for group in sorted(kinds, key=lambda g: order.index(g) if g in order else len(order)):
+        shape, colours = GROUP_STYLES.get(group, GROUP_STYLES["other"])
+        out.append(
+            {
+                "group": group,
+                "label": GROUP_LABELS.get(group, group.capitalize()),
+                "shape": shape,
+                "glyph": GLYPHS.get(shape, "●"),
+                "color": colours[0],
+                "count": sum(kinds[group].values()),
+                "kinds": [{"kind": k, "count": c} for k, c in sorted(kinds[group].items())],
+            }
         )
+    return out
+
+
+def _agents(evidence: list[dict[str, Any]], key: str, label: str) -> list[dict[str, Any]]:
+    """The claimants (or sources) of the passages, with how many passages each has."""
+    counts: Counter[str] = Counter()
+    labels: dict[str, str] = {}
+    kinds: dict[str, str] = {}
+    for ev in evidence:
+        iri = ev[key] or ""
+        counts[iri] += 1
+        labels[iri] = ev[label] or iri or "no recorded " + label
+        if label == "source" and ev.get("kind"):
+            kinds[iri] = ev["kind"]
+        if label == "claimant" and ev.get("curated") and iri:
+            kinds[iri] = "editorial identifications"
+    return [
+        {"iri": iri, "label": labels[iri], "count": counts[iri], "kind": kinds.get(iri)}
+        for iri in sorted(counts, key=lambda i: (-counts[i], labels[i]))
     ]
 
 
@@ -357,11 +553,28 @@ def _predicates(graph: nx.MultiDiGraph) -> list[dict[str, Any]]:
     ]
 
 
-def _date_range(graph: nx.MultiDiGraph) -> dict[str, Any] | None:
-    dates = sorted(d["date"] for _n, d in graph.nodes(data=True) if d.get("date"))
+def _date_range(
+    graph: nx.MultiDiGraph, when: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Any] | None:
+    """The slider's range, its ticks (the nodes dated in their own right) and what is undated."""
+    dates = sorted(w["when"] for w in when.values() if w["when"])
     if not dates:
         return None
-    return {"min": dates[0], "max": dates[-1], "count": len(dates)}
+    ticks = sorted(
+        (w["when"], str(graph.nodes[n].get("label", n)), n, w["shown"])
+        for n, w in when.items()
+        if w["basis"] == "own"
+    )
+    return {
+        "min": dates[0],
+        "max": dates[-1],
+        "count": len(dates),
+        "undated": graph.number_of_nodes() - len(dates),
+        "ticks": [
+            {"date": d, "shown": shown, "label": label, "id": n}
+            for d, label, n, shown in ticks[:400]
+        ],
+    }
 
 
 def _options(n: int, large: bool) -> dict[str, Any]:
@@ -378,24 +591,20 @@ def _options(n: int, large: bool) -> dict[str, Any]:
         },
         "edges": {
             "arrows": {"to": {"enabled": True, "scaleFactor": 0.55}},
-            "color": {
-                "color": "#9aa5b1",
-                "highlight": "#2c3e50",
-                "hover": "#2c3e50",
-                "inherit": False,
-            },
-            "font": {"size": 10, "align": "middle", "color": "#4a5560", "strokeWidth": 3},
+            "color": {"highlight": "#1d2733", "hover": "#1d2733", "inherit": False},
             "smooth": False if large else {"enabled": True, "type": "continuous"},
-            "width": 1,
             "selectionWidth": 2,
+            "hoverWidth": 1.5,
         },
         "interaction": {
             "hover": True,
             "tooltipDelay": 150,
+            "keyboard": False,  # the page's own keys (view.js) work when the picture has focus
             "hideEdgesOnDrag": large,
             "hideEdgesOnZoom": large,
         },
-        "layout": {"improvedLayout": n <= 150, "randomSeed": 7},
+        # vis-network's "improved" initial layout (Kamada-Kawai) costs more than it gives here
+        "layout": {"improvedLayout": False, "randomSeed": 7},
         "physics": (
             {"enabled": False}
             if large
@@ -413,7 +622,7 @@ def _options(n: int, large: bool) -> dict[str, Any]:
                 "minVelocity": 1.0,
                 "stabilization": {
                     "enabled": True,
-                    "iterations": 500 if n <= 200 else 250,
+                    "iterations": 200 if n <= 200 else 150,
                     "updateInterval": 20,
                     "fit": True,
                 },
@@ -484,25 +693,34 @@ def layout(
     linear per iteration where networkx's ``spring_layout`` is quadratic (82 s for 5,000
     nodes, against about 1 s here); components are then packed in rows, largest first.
     """
-    import networkx as nx
     import numpy as np
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
 
-    undirected = nx.Graph(graph.to_undirected(as_view=True))
-    components = sorted(
-        (sorted(c) for c in nx.connected_components(undirected)), key=lambda c: (-len(c), c[0])
-    )
+    names = sorted(graph.nodes, key=str)
+    index = {node: i for i, node in enumerate(names)}
+    ends = np.array(
+        [(index[u], index[v]) for u, v in graph.edges() if u != v], dtype=np.int64
+    ).reshape(-1, 2)
+    ends = np.unique(np.sort(ends, axis=1), axis=0)  # one undirected pair per linked couple
+    n = len(names)
+    matrix = coo_matrix((np.ones(len(ends)), (ends[:, 0], ends[:, 1])), shape=(n, n))
+    _count, component_of = connected_components(matrix, directed=False)
+    groups: dict[int, list[int]] = defaultdict(list)
+    for i, c in enumerate(component_of.tolist()):
+        groups[c].append(i)  # members in name order
+    components = sorted(groups.values(), key=lambda m: (-len(m), m[0]))
+    pair_component = component_of[ends[:, 0]] if len(ends) else np.zeros(0, dtype=np.int64)
     placed: list[tuple[list[str], Any]] = []
-    for index, members in enumerate(components):
+    for number, members in enumerate(components):
         if len(members) == 1:
             pos = np.zeros((1, 2))
         else:
-            ids = {node: i for i, node in enumerate(members)}
-            pairs = np.array(
-                [(ids[u], ids[v]) for u, v in undirected.subgraph(members).edges() if u != v],
-                dtype=np.int64,
-            ).reshape(-1, 2)
-            pos = _grid_fruchterman_reingold(len(members), pairs, seed + index, iterations)
-        placed.append((members, pos - pos.min(axis=0)))
+            local = np.full(n, -1, dtype=np.int64)
+            local[members] = np.arange(len(members))
+            pairs = local[ends[pair_component == component_of[members[0]]]]
+            pos = _grid_fruchterman_reingold(len(members), pairs, seed + number, iterations)
+        placed.append(([names[i] for i in members], pos - pos.min(axis=0)))
     return _pack(placed)
 
 
@@ -574,18 +792,23 @@ def view_for(
         ds: the dataset.
         focus: an entity by label, prefixed name or IRI (see :mod:`graph.resolve`).
         depth: how many steps around ``focus`` to show.
-        query: SPARQL text: a CONSTRUCT/DESCRIBE, or a SELECT binding ?s ?p ?o. With ``focus``
-            too, the neighbourhood is taken within the query's graph.
+        query: SPARQL text: a CONSTRUCT/DESCRIBE, a SELECT binding ?s ?p ?o, or any other
+            SELECT (the entities its rows name, by IRI or exact label, with the facts among
+            them). With ``focus`` too, the neighbourhood is taken within the query's graph.
         literals: draw literal values as nodes.
         title: the page title (default: says what is shown).
         entity_url: see :func:`render`.
         lang: the label language to prefer (``kk``, ``ru``...); English is the fallback.
 
     Raises:
-        InputError: unknown or ambiguous entity, bad query, or a graph too large to draw.
+        InputError: unknown or ambiguous entity, bad query (or one reaching a SERVICE), or a
+            graph too large to draw.
     """
     from graph.network import query_network, to_networkx
+    from graph.sandbox import check_query
 
+    if query:
+        check_query(query)  # syntax errors with their line; no SERVICE leaves the machine
     graph = (
         query_network(ds, query, literals=literals, lang=lang)
         if query
@@ -616,22 +839,188 @@ def _focused(
     return render(graph, title=title or f"kzgraph: {shown}", entity_url=entity_url)
 
 
-def store_dataset(store: Store) -> Dataset:
-    """The store's quads as an rdflib Dataset (a memory store hands over its own)."""
-    from graph.load import new_dataset
-    from graph.sandbox import check_query
-    from graph.stores import MemoryStore
+#: Graphs a served view never reads: entailments (the view draws what was curated).
+_SKIPPED_GRAPHS = ("inferred",)
+#: IRIs per VALUES block in the queries of a served view.
+_BATCH = 500
+#: An IRI that can be written between <> in a query as it is.
+_PLAIN_IRI = re.compile(r"[^\x00-\x20<>\"{}|^`\\]+")
 
-    if isinstance(store, MemoryStore):
-        return store.dataset
-    ds = new_dataset()
-    rows = store.query(
-        check_query("SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }"), None
-    ).rows()
-    for s, p, o, g in rows:
-        if s is not None and p is not None and o is not None and g is not None:
-            ds.add((s, p, o, g))  # type: ignore[arg-type]
-    return ds
+
+def _select_quads(store: Store, where: str, max_rows: int | None) -> list[tuple[Node, ...]]:
+    """``SELECT ?s ?p ?o ?g WHERE { ... }`` through the store's guard and row cap."""
+    from graph.sandbox import check_query
+
+    text = f"SELECT ?s ?p ?o ?g WHERE {{ {where} }}"
+    rows = store.query(check_query(text, parse=False), max_rows).rows()
+    return [tuple(t for t in r if t is not None) for r in rows if None not in r]
+
+
+class _Gathered:
+    """The quads a served view draws from, fetched piece by piece with bounded queries."""
+
+    def __init__(self, store: Store, max_rows: int | None) -> None:
+        from graph.load import new_dataset
+        from graph.namespaces import PREFIXES
+
+        self.store, self.max_rows = store, max_rows
+        self.ds = new_dataset()
+        self.kzg = PREFIXES["kzg"]
+        self.skipped = {self.kzg + g for g in _SKIPPED_GRAPHS}
+        self.described: set[str] = set()
+        self.context = _empty_context()
+
+    def add(self, rows: list[tuple[Node, ...]]) -> None:
+        for s, p, o, g in rows:
+            if str(g) not in self.skipped:
+                self.ds.add((s, p, o, g))  # type: ignore[arg-type]
+
+    def everything(self) -> None:
+        """The whole graph is what is shown: every quad the view reads."""
+        self.add(_select_quads(self.store, "GRAPH ?g { ?s ?p ?o }", self.max_rows))
+
+    def _values(self, var: str, iris: list[str]) -> list[str]:
+        iris = [i for i in iris if _PLAIN_IRI.fullmatch(i)]
+        return [
+            f"VALUES ?{var} {{ {' '.join(f'<{i}>' for i in iris[k : k + _BATCH])} }}"
+            for k in range(0, len(iris), _BATCH)
+        ]
+
+    def describe(self, iris: set[str]) -> list[tuple[Node, ...]]:
+        """Every quad about ``iris`` (not yet described), and the evidence of those quads:
+        the passages in ``kzg:provenance``, and the labels, types and dates of their sources
+        and claimants."""
+        from rdflib import URIRef
+
+        rows = self.describe_plain(iris)
+        passages = sorted({str(r[3]) for r in rows} - self.described)
+        self.described.update(passages)
+        prov_rows: list[tuple[Node, ...]] = []
+        for values in self._values("s", passages):
+            prov_rows += _select_quads(
+                self.store,
+                f"{values} GRAPH <{self.kzg}provenance> {{ ?s ?p ?o }}"
+                f" BIND(<{self.kzg}provenance> AS ?g)",
+                self.max_rows,
+            )
+        self.add(prov_rows)
+        agents = {str(r[2]) for r in prov_rows if isinstance(r[2], URIRef)}
+        if agents - self.described:
+            agent_rows = self.describe_plain(agents)
+            publishers = {str(r[2]) for r in agent_rows if str(r[1]).endswith("publisher")}
+            self.describe_plain(publishers)
+        return rows
+
+    def describe_plain(self, iris: set[str]) -> list[tuple[Node, ...]]:
+        """Every quad about ``iris`` not yet described."""
+        todo = sorted(iris - self.described)
+        self.described.update(todo)
+        rows: list[tuple[Node, ...]] = []
+        for values in self._values("s", todo):
+            rows += _select_quads(self.store, f"{values} GRAPH ?g {{ ?s ?p ?o }}", self.max_rows)
+        self.add(rows)
+        return rows
+
+    def vocabulary(self) -> None:
+        """The ontology's labels and class tree, which name kinds and relations."""
+        self.add(
+            _select_quads(
+                self.store,
+                f"VALUES ?p {{ rdfs:label rdfs:subClassOf }} GRAPH <{self.kzg}ontology>"
+                f" {{ ?s ?p ?o }} BIND(<{self.kzg}ontology> AS ?g)",
+                self.max_rows,
+            )
+        )
+
+    def touching(self, iris: set[str]) -> set[str]:
+        """The entities one step from ``iris``, either direction, over curated facts."""
+        from rdflib.namespace import RDF
+
+        from graph.network import LINK_PREDICATES
+
+        skip = {self.kzg + g for g in ("ontology", "provenance", "sources", "alignments")}
+        skip |= self.skipped
+        found: set[str] = set()
+        for var in ("s", "o"):
+            for values in self._values(var, sorted(iris)):
+                for s, p, o, g in _select_quads(
+                    self.store, f"{values} GRAPH ?g {{ ?s ?p ?o }}", self.max_rows
+                ):
+                    if not isinstance(o, URIRef) or str(g) in skip or p == RDF.type:
+                        continue
+                    other = str(o) if var == "s" else str(s)
+                    if str(p) in LINK_PREDICATES or self.context.is_vocabulary(other):
+                        continue
+                    found.add(other)
+        return found - iris
+
+
+def _empty_context() -> Any:
+    from graph.network import _Context
+
+    return _Context(Graph())
+
+
+def _directory(store: Store, focus: str, max_rows: int | None) -> nx.MultiDiGraph:
+    """The named entities with their labels that ``focus`` is resolved against: the one entity
+    an IRI or a prefixed name names, or else every entity with a label."""
+    import networkx as nx
+
+    from graph.network import ALT_LABEL_PREDICATES, LABEL_PREDICATES
+
+    context = _empty_context()
+    predicates = " ".join(f"<{p}>" for p in LABEL_PREDICATES + ALT_LABEL_PREDICATES)
+    text = focus.strip()
+    named = text[1:-1] if text.startswith("<") and text.endswith(">") else text
+    match = re.fullmatch(r"([A-Za-z][\w.-]*)?:([\w.-]*)", named)
+    if match and (match.group(1) or "") in context.prefixes:
+        named = context.prefixes[match.group(1) or ""] + match.group(2)
+    if re.match(r"^[a-z][a-z0-9+.-]*:", named, re.IGNORECASE) and _PLAIN_IRI.fullmatch(named):
+        where = f"VALUES ?s {{ <{named}> }} GRAPH ?g {{ ?s ?p ?o }}"  # the one entity named
+    else:
+        where = f"VALUES ?p {{ {predicates} }} GRAPH ?g {{ ?s ?p ?o }}"
+    wanted = set(LABEL_PREDICATES + ALT_LABEL_PREDICATES)
+    names: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+    for s, p, o, _g in _select_quads(store, where, max_rows):
+        if str(p) not in wanted or not isinstance(s, URIRef) or not isinstance(o, Literal):
+            continue
+        rank = LABEL_PREDICATES.index(str(p)) if str(p) in LABEL_PREDICATES else 99
+        lang = getattr(o, "language", None) or ""
+        names[str(s)].append((0 if lang.startswith("en") else 1 if not lang else 2, rank, str(o)))
+    directory = nx.MultiDiGraph(prefixes=dict(context.prefixes))
+    for iri, found in names.items():
+        if context.is_vocabulary(iri):
+            continue
+        best = min(found)
+        directory.add_node(
+            iri,
+            label=best[2] if best[1] < 99 else context.label(iri),
+            alt_labels=sorted({v for _l, _r, v in found} - {best[2]}),
+            name=context.curie(iri),
+        )
+    return directory
+
+
+def _in_memory(store: Store) -> Dataset | None:
+    """The store's own rdflib Dataset when it holds one in this process: drawn from in place,
+    with nothing copied or queried (the other stores are queried for what is shown)."""
+    from rdflib import Dataset
+
+    dataset = getattr(store, "dataset", None)
+    return dataset if isinstance(dataset, Dataset) else None
+
+
+def _named_entities(store: Store, names: list[str], max_rows: int | None) -> set[str]:
+    """The IRIs among ``names`` (see :func:`graph.network.select_entities`), and the entities
+    labelled as the ``"label"`` ones are."""
+    iris = {n for n in names if not n.startswith('"')}
+    labels = {n[1:-1] for n in names if n.startswith('"')}
+    if labels:
+        directory = _directory(store, "", max_rows)
+        iris |= {
+            n for n, d in directory.nodes(data=True) if {d["label"], *d["alt_labels"]} & labels
+        }
+    return iris
 
 
 def served_view(
@@ -646,40 +1035,92 @@ def served_view(
 ) -> tuple[int, View | str]:
     """The view ``kzgraph serve`` answers ``/view`` with: (200, page) or (status, message).
 
-    The query has passed :func:`graph.sandbox.check_query` and runs with the server's row cap
+    A store that holds an rdflib Dataset in this process is drawn from in place. Any other is
+    queried for what the page shows, each query under the server's row cap: the focus
+    entity's neighbourhood, or the query's result, and then the labels, types, dates, links
+    and evidence of the entities shown (never a copy of the whole store, unless the whole
+    graph is what is asked for). The query has passed :func:`graph.sandbox.check_query`
     (this runs in a query worker, under its time limit). Entities under ``base`` link to the
     server's own entity pages.
 
     Statuses: 404 unknown entity, 400 ambiguous entity or a query with no graph to show,
-    422 a graph too large to draw.
+    422 a graph too large to draw (or a step over the row cap, raised as the query error).
     """
     from urllib.parse import quote
 
-    from graph.network import select_triples, to_networkx, triples_to_networkx
+    from graph.network import (
+        entity_network,
+        select_entities,
+        select_triples,
+        to_networkx,
+        triples_to_networkx,
+    )
     from graph.query import QueryError
-    from graph.resolve import UnknownEntityError
+    from graph.resolve import UnknownEntityError, resolve
 
     def entity_url(iri: str) -> str | None:
         if iri.startswith(base):
             return "/" + quote(iri[len(base) :], safe="/:@!$&'()*+,;=-._~%")
         return None
 
-    ds = store_dataset(store)
+    local = _in_memory(store)
+    gathered = _Gathered(store, max_rows)
     try:
-        if query is None:
-            graph = to_networkx(ds, lang=lang)
+        if query is None and focus is None:
+            if local is None:
+                gathered.everything()
+            graph = to_networkx(local or gathered.ds, lang=lang)
+            shown = "whole graph"
+        elif query is None:
+            assert focus is not None
+            if local is None:
+                center = resolve(_directory(store, focus, max_rows), focus)
+                reached, frontier = {center}, {center}
+                for _step in range(depth):
+                    frontier = gathered.touching(frontier) - reached
+                    reached |= frontier
+                    if not frontier:
+                        break
+                gathered.vocabulary()
+                gathered.describe(reached)
+                focus = f"<{center}>"
+            graph = to_networkx(local or gathered.ds, lang=lang)
+            shown = "whole graph"
         else:
             answer = store.query(query, max_rows)
-            if answer.is_graph:
-                triples = list(answer.graph())
-            elif answer.form == "SELECT":
-                triples = select_triples(answer.variables(), answer.rows())
+            if local is None:
+                gathered.vocabulary()
+            source = local or gathered.ds
+            if answer.is_graph or answer.form == "SELECT":
+                if answer.is_graph:
+                    triples = list(answer.graph())
+                    names = ["s", "p", "o"]
+                else:
+                    names = answer.variables()
+                    rows = answer.rows()
+                if answer.is_graph or {"s", "p", "o"} <= set(names):
+                    if not answer.is_graph:
+                        triples = select_triples(names, rows)
+                    if local is None:
+                        gathered.describe(
+                            {
+                                str(t)
+                                for s, _p, o in triples
+                                for t in (s, o)
+                                if isinstance(t, URIRef)
+                            }
+                        )
+                    graph = triples_to_networkx(triples, source, lang=lang)
+                else:
+                    entities = select_entities(rows)
+                    if local is None:
+                        gathered.describe(_named_entities(store, entities, max_rows))
+                    graph = entity_network(source, entities, lang=lang)
             else:
                 raise InputError(
                     "an ASK query has no graph to show; write a CONSTRUCT or SELECT query"
                 )
-            graph = triples_to_networkx(triples, ds, lang=lang)
-        shown = "query result" if query else "whole graph"
+            shown = "query result"
         return 200, _focused(graph, focus, depth, shown, None, entity_url)
     except UnknownEntityError as exc:
         return 404, exc.message

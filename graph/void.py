@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from rdflib import Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDF, RDFS, SKOS, XSD
@@ -23,6 +24,7 @@ from rdflib.term import Node
 from graph import __version__
 from graph.load import quads
 from graph.namespaces import BASE, PREFIXES, bind_prefixes
+from graph.stores import Store
 
 VOID = Namespace("http://rdfs.org/ns/void#")
 SCHEMA = Namespace("https://schema.org/")
@@ -247,3 +249,74 @@ def void_text(ds: Dataset, out_dir: Path | None = None) -> bytes:
 def write_void(ds: Dataset, out_dir: Path) -> None:
     """Build artifact writer: ``void.ttl`` in ``out_dir``."""
     (out_dir / FILE_NAME).write_bytes(void_text(ds, out_dir))
+
+
+def summary(store: Store, base: str = BASE) -> dict[str, Any]:
+    """What the ``/void`` page shows: the dataset, its licence, its counts, its named graphs
+    grouped by kind, its sources and vocabularies. Read with SPARQL through ``store``."""
+    from graph.sandbox import check_query
+
+    def select(text: str) -> list[tuple[Node | None, ...]]:
+        return store.query(check_query(text), None).rows()
+
+    def number(node: Node | None) -> int:
+        return int(node.toPython()) if isinstance(node, Literal) else 0
+
+    ((triples, subjects),) = select(
+        "SELECT (COUNT(*) AS ?n) (COUNT(DISTINCT ?s) AS ?m) WHERE { ?s ?p ?o }"
+    )
+    ((entities,),) = select(
+        "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o"
+        f' FILTER(STRSTARTS(STR(?s), "{base}id/")) }}'
+    )
+    kinds: dict[str, dict[str, Any]] = {}
+    for name, n in select(
+        "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
+    ):
+        kind = _graph_kind(URIRef(str(name)), base)
+        entry = kinds.setdefault(kind, {"kind": kind, "graphs": [], "triples": 0})
+        entry["triples"] += number(n)
+        entry["graphs"].append({"iri": str(name), "triples": number(n)})
+    sources = [
+        {"iri": str(s), "label": str(label) if label is not None else None, "passages": number(n)}
+        for s, label, n in select(
+            "SELECT ?s (SAMPLE(?l) AS ?label) (COUNT(DISTINCT ?g) AS ?n) WHERE {"
+            " GRAPH kzg:provenance { ?g prov:wasDerivedFrom ?s } OPTIONAL { ?s rdfs:label ?l } }"
+            " GROUP BY ?s ORDER BY ?s"
+        )
+    ]
+    used = {
+        str(p) for (p,) in select("SELECT DISTINCT ?p WHERE { { ?s ?p ?o } UNION { ?s a ?p } }")
+    }
+    vocabularies = sorted(
+        prefix
+        for prefix, iri in PREFIXES.items()
+        if not (iri.startswith(BASE) and not iri.endswith("ontology#"))
+        and any(term.startswith(iri) for term in used)
+    )
+    wanted = " ".join(f"<{base}id/{slug}>" for slug in EXAMPLES)
+    labels = {
+        str(s): str(label)
+        for s, label in select(
+            f"SELECT ?s (SAMPLE(?l) AS ?label) WHERE {{ VALUES ?s {{ {wanted} }}"
+            ' ?s rdfs:label ?l FILTER(LANGMATCHES(LANG(?l), "en")) } GROUP BY ?s'
+        )
+    }
+    examples = [
+        {"iri": base + "id/" + slug, "label": labels[base + "id/" + slug]}
+        for slug in EXAMPLES
+        if base + "id/" + slug in labels
+    ]
+    return {
+        "title": TITLE,
+        "description": DESCRIPTION,
+        "license": str(LICENSE),
+        "version": __version__,
+        "triples": number(triples),
+        "subjects": number(subjects),
+        "entities": number(entities),
+        "kinds": sorted(kinds.values(), key=lambda k: (k["kind"] != "evidence", k["kind"])),
+        "sources": sources,
+        "vocabularies": [(prefix, PREFIXES[prefix]) for prefix in vocabularies],
+        "examples": examples,
+    }

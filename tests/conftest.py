@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -52,3 +53,46 @@ def snapshot(directory: Path) -> dict[str, bytes]:
         for p in sorted(directory.rglob("*"))
         if p.is_file()
     }
+
+
+#: The first line every command that reads the inputs prints on stderr (issue 15).
+INPUTS_LINE = re.compile(r"kzgraph: reading (ontology/ and data/|the ontology) from ")
+
+
+def problem_lines(err: str) -> list[str]:
+    """stderr without the line that says which inputs were read: what a command complained of."""
+    return [line for line in err.splitlines() if not INPUTS_LINE.match(line)]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """After a run with W3C conformance tests: their counts, and the known deviations list."""
+    counts: dict[str, dict[str, int]] = {}
+    for outcome in ("passed", "failed", "xfailed", "xpassed", "skipped"):
+        for report in terminalreporter.stats.get(outcome, []):
+            nodeid = getattr(report, "nodeid", "")
+            if "test_w3c_" not in nodeid or getattr(report, "when", "call") not in (
+                "call",
+                "setup",
+            ):
+                continue
+            if outcome == "passed" and report.when != "call":
+                continue
+            door = nodeid.split("::")[-1].split("[")[0]
+            counts.setdefault(door, {}).setdefault(outcome, 0)
+            counts[door][outcome] += 1
+    if not counts:
+        return
+    from tests.w3c_deviations import API_DEVIATIONS, DEVIATIONS, W3C
+
+    terminalreporter.section("W3C SPARQL 1.1 conformance")
+    for door, by_outcome in sorted(counts.items()):
+        if sum(by_outcome.values()) > 1:  # the parametrised tests: one per W3C test
+            line = ", ".join(f"{n} {outcome}" for outcome, n in sorted(by_outcome.items()))
+            terminalreporter.write_line(f"{door}: {line}")
+    terminalreporter.write_line("known engine deviations (tests/w3c_deviations.py):")
+    listed = list(DEVIATIONS) + list(API_DEVIATIONS)
+    for known in listed:
+        terminalreporter.write_line(
+            f"  {known.test.removeprefix(W3C)} [{known.engine}]: {known.reason}."
+            f" Upstream: {known.upstream}"
+        )

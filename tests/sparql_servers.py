@@ -20,6 +20,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -143,6 +144,18 @@ def kzgraph_server(*args: str, env: dict[str, str] | None = None) -> Iterator[st
         stop(process)
 
 
+@contextlib.contextmanager
+def running(server: http.server.HTTPServer) -> Iterator[None]:
+    """Serve ``server`` from a daemon thread until the block ends, then shut it and close it."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 class CountingServer:
     """A loopback HTTP server that answers 200 to everything and counts every request."""
 
@@ -189,12 +202,10 @@ def separators(query: str) -> list[str]:
     return found
 
 
-def normalise(rows: Sequence[Sequence[Node | None]], query: str) -> set[tuple[object, ...]]:
-    """Rows as an unordered set, with the freedoms SPARQL 1.1 leaves engines taken out.
-
-    The order of GROUP_CONCAT's values is undefined (SPARQL 1.1, 18.5.1.7) and so is the
-    language tag of its result (Oxigraph keeps a tag all values share, rdflib drops it): string
-    literals of a query using GROUP_CONCAT compare as the sorted list of their parts, untagged.
+def normalise(rows: Sequence[Sequence[Node | None]], query: str) -> Counter[tuple[object, ...]]:
+    """Rows as a multiset, with the one freedom SPARQL 1.1 leaves engines taken out: the order
+    of GROUP_CONCAT's values is undefined (SPARQL 1.1, 18.5.1.7), so string literals of a query
+    using GROUP_CONCAT compare as the sorted list of their parts (with their tag or datatype).
     """
     seps = separators(query)
 
@@ -203,10 +214,10 @@ def normalise(rows: Sequence[Sequence[Node | None]], query: str) -> set[tuple[ob
             parts = [str(term)]
             for sep in seps:
                 parts = [piece for part in parts for piece in part.split(sep)]
-            return ("concat", tuple(sorted(parts)))
+            return ("concat", tuple(sorted(parts)), term.language)
         return term
 
-    return {tuple(norm(t) for t in row) for row in rows}
+    return Counter(tuple(norm(t) for t in row) for row in rows)
 
 
 def split_catalogue() -> tuple[list[Any], list[Any]]:

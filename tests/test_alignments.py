@@ -16,16 +16,19 @@ from graph.labels import label_for, labels_for, languages
 from graph.linking import (
     ADMS,
     ALIGNMENTS_GRAPH,
+    FOAF,
     alignment_iri,
     alignments,
     alignments_text,
+    external_links,
+    links_markdown,
     read_alignments,
 )
 from graph.load import load_graph, quads
 from graph.namespaces import KZ, KZR, WD
 from graph.validate import validate
 from graph.void import VOID, describe
-from tests.conftest import DATA, ONTOLOGY
+from tests.conftest import DATA, ONTOLOGY, REPO
 
 ALIGNMENTS = DATA / "alignments.ttl"
 
@@ -122,7 +125,6 @@ def test_pending_alignments_have_no_target_and_say_why(dataset):
     assert {r.source for r in pending} >= {
         KZR[s]
         for s in (
-            "convention-against-torture",
             "ilo-c190",
             "venice-commission",
             "commission-on-human-rights",
@@ -291,7 +293,7 @@ def test_void_written_by_the_build(built):
         )
         for ls in void.subjects(RDF.type, VOID.Linkset)
     }
-    assert counts == {"wikidata": 11, "untc": 2, "normlex": 1}
+    assert counts == {"wikidata": 25, "dbpedia": 24, "untc": 2, "normlex": 1}
     for dist in void.subjects(RDF.type, URIRef("http://www.w3.org/ns/dcat#Distribution")):
         url = str(void.value(dist, URIRef("http://www.w3.org/ns/dcat#downloadURL")))
         size = int(void.value(dist, URIRef("http://www.w3.org/ns/dcat#byteSize")))
@@ -316,3 +318,149 @@ def test_alignments_copy_round_trips_through_the_writer(tmp_path):
     before = read_alignments(copy)
     copy.write_text(alignments_text(before), encoding="utf-8")
     assert isomorphic(before, read_alignments(copy))
+
+
+# -- Issue 16: links verified against cited public records --
+
+DBR = "http://dbpedia.org/resource/"
+#: (entity, target, match kind, text the cited record's description must contain).
+ISSUE_16 = [
+    ("convention-against-torture", WD["Q851857"], KZ.Exact, ",851857"),
+    ("topic/human-rights", WD["Q8458"], KZ.Exact, "Q8458"),
+    ("topic/rule-of-law", WD["Q44918"], KZ.Exact, "Q44918"),
+    ("topic/civil-and-political-rights", WD["Q191600"], KZ.Exact, "Q191600"),
+    ("topic/judicial-system", WD["Q105985"], KZ.Exact, "Q105985"),
+    ("topic/criminal-justice", WD["Q117488"], KZ.Exact, ",117488"),
+    ("topic/freedom-of-religion", WD["Q171899"], KZ.Exact, "Q171899"),
+    ("topic/womens-rights", WD["Q223569"], KZ.Exact, ",223569"),
+    ("topic/prevention-of-torture", WD["Q132781"], KZ.Close, "Q132781"),
+    ("topic/right-to-life", WD["Q8454"], KZ.Close, "Q8454"),
+    ("topic/non-discrimination", WD["Q27976816"], KZ.Close, ",27976816"),
+    ("topic/migrants-and-refugees", WD["Q131572"], KZ.Close, "Q131572"),
+    ("topic/human-trafficking", WD["Q181784"], KZ.Close, ",181784"),
+    ("topic/law-enforcement", WD["Q44554"], KZ.Close, ",44554"),
+    ("kazakhstan", URIRef(DBR + "Kazakhstan"), KZ.Exact, "Kazakhstan"),
+    ("russia", URIRef(DBR + "Russia"), KZ.Exact, "Russia"),
+    ("ukraine", URIRef(DBR + "Ukraine"), KZ.Exact, "Ukraine"),
+    ("council-of-europe", URIRef(DBR + "Council_of_Europe"), KZ.Exact, "Council of Europe"),
+    (
+        "international-labour-organization",
+        URIRef(DBR + "International_Labour_Organization"),
+        KZ.Exact,
+        "International Labour Organization",
+    ),
+    ("united-nations", URIRef(DBR + "United_Nations"), KZ.Exact, "United Nations"),
+    (
+        "iccpr",
+        URIRef(DBR + "International_Covenant_on_Civil_and_Political_Rights"),
+        KZ.Exact,
+        "International Covenant on Civil and Political Rights",
+    ),
+    ("venice-commission", URIRef(DBR + "Venice_Commission"), KZ.Exact, "Venice Commission"),
+    (
+        "kassym-jomart-tokayev",
+        URIRef(DBR + "Kassym-Jomart_Tokayev"),
+        KZ.Exact,
+        "Kassym-Jomart_Tokayev",
+    ),
+    ("russia-ukraine-conflict", URIRef(DBR + "Russo-Ukrainian_War"), KZ.Close, "Russo-Ukrainian"),
+    ("president-of-kazakhstan", URIRef(DBR + "President_of_Kazakhstan"), KZ.Exact, "President of"),
+    (
+        "government-of-kazakhstan",
+        URIRef(DBR + "Government_of_Kazakhstan"),
+        KZ.Exact,
+        "Government of",
+    ),
+    ("oecd", URIRef(DBR + "OECD"), KZ.Exact, "under the title OECD"),
+    (
+        "convention-against-torture",
+        URIRef(DBR + "United_Nations_Convention_against_Torture"),
+        KZ.Exact,
+        "United Nations Convention against Torture",
+    ),
+    ("january-unrest", URIRef(DBR + "2022_Kazakh_unrest"), KZ.Exact, "2022 Kazakh unrest"),
+    ("topic/human-rights", URIRef(DBR + "Human_rights"), KZ.Exact, "Human rights"),
+    ("topic/rule-of-law", URIRef(DBR + "Rule_of_law"), KZ.Exact, "Rule of law"),
+    ("topic/judicial-system", URIRef(DBR + "Judiciary"), KZ.Exact, "Judiciary"),
+    ("topic/right-to-life", URIRef(DBR + "Capital_punishment"), KZ.Close, "Capital punishment"),
+]
+PUBLIC = re.compile(
+    r"^https://github\.com/[\w.-]+/[\w.-]+/blob/[0-9a-f]{40}/\S+$|^https?://(?!w3id\.org/)\S+$"
+)
+
+
+@pytest.mark.parametrize(("slug", "target", "kind", "named"), ISSUE_16)
+def test_issue_16_link_cites_a_public_record_that_names_it(dataset, slug, target, kind, named):
+    entity = KZR[slug]
+    wikidata = target.startswith(str(WD))
+    a = _alignment(dataset, slug.replace("topic/", "topic-"), "wikidata" if wikidata else "dbpedia")
+    concept = (entity, RDF.type, SKOS.Concept) in dataset
+    prop = OWL.sameAs if kind == KZ.Exact and not concept else SKOS.exactMatch
+    if kind == KZ.Close:
+        prop = SKOS.closeMatch
+    assert (entity, prop, target) in dataset
+    assert dataset.value(a, OWL.annotatedTarget) == target
+    assert dataset.value(a, KZ.matchKind) == kind
+    assert dataset.value(a, KZ.alignmentStatus) == KZ.Verified
+    assert dataset.value(a, KZ.mappingMethod) == KZ.Curated
+    documents = set(dataset.objects(a, PROV.wasDerivedFrom))
+    assert documents and all(PUBLIC.match(str(d)) for d in documents)
+    described = " ".join(str(dataset.value(d, RDFS.comment)) for d in documents)
+    assert named in described
+
+
+def test_every_verified_link_cites_a_public_address(dataset):
+    for r in alignments(dataset):
+        if r.status != KZ.Verified or r.dataset not in (
+            KZR["dataset-wikidata"],
+            KZR["dataset-dbpedia"],
+        ):
+            continue
+        public = [d for d in dataset.objects(r.iri, PROV.wasDerivedFrom) if PUBLIC.match(str(d))]
+        assert public, f"{r.iri} cites no public address"
+        for d in public:
+            assert (d, RDF.type, FOAF.Document) in dataset
+            assert dataset.value(d, RDFS.label) and dataset.value(d, RDFS.comment)
+
+
+def test_counts_meet_the_issue_and_stats_prints_them(dataset):
+    from graph.stats import format_table, stats
+
+    records = alignments(dataset)
+
+    def linked(name: str) -> set[URIRef]:
+        return {
+            r.source
+            for r in records
+            if r.dataset == KZR[f"dataset-{name}"] and r.status == KZ.Verified
+        }
+
+    assert len(linked("wikidata")) >= 25 and len(linked("dbpedia")) >= 10
+    summary = stats(dataset)["alignments"]
+    assert summary["verified"] == sum(r.status == KZ.Verified for r in records)
+    assert summary["pending"] == sum(r.status == KZ.PendingReconciliation for r in records)
+    assert summary["reconciled"] == 0
+    assert summary["by_dataset"]["Wikidata"]["verified"] == len(linked("wikidata"))
+    table = format_table(stats(dataset))
+    assert "Links to other datasets (alignments)" in table
+    row = next(line for line in table.splitlines() if line.startswith("all "))
+    assert row.split() == ["all", str(summary["verified"]), "0", str(summary["pending"])]
+
+
+def test_every_linkable_entity_is_linked_or_pending_with_what_was_searched(dataset):
+    from graph.linking import linkable_entities
+
+    for entity in linkable_entities(dataset):
+        links = [x for x in external_links(dataset, entity) if x.dataset_label == "Wikidata"]
+        assert len(links) == 1, entity
+        if links[0].status == "pending":
+            assert links[0].note and "Searched on 2026-12-02" in links[0].note, entity
+
+
+def test_docs_list_every_link_with_its_evidence(dataset):
+    docs = (REPO / "docs" / "linking.md").read_text(encoding="utf-8")
+    start, end = "<!-- links:start -->\n", "<!-- links:end -->"
+    listed = docs[docs.index(start) + len(start) : docs.index(end)]
+    assert listed == links_markdown(dataset), "regenerate with graph.linking.links_markdown"
+    summary = listed.splitlines()[0]
+    assert summary.startswith("52 verified, 0 reconciled and 22 pending alignments")

@@ -12,7 +12,7 @@ import pytest
 from rdflib import Dataset, Graph
 from rdflib.compare import isomorphic
 
-from graph.build import ARTIFACT_WRITERS, build
+from graph.build import ARTIFACT_WRITERS, MARKER, build
 from graph.export import jsonld_context
 from graph.load import INFERRED_GRAPH, load_graph, named_graphs, quads
 from graph.namespaces import PREFIXES
@@ -45,7 +45,7 @@ def merged(ds: Dataset) -> Graph:
 def test_build_writes_every_output(built):
     # Feature artifact writers (VoID, the network view) add their own files beside these.
     assert set(built.files) >= EXPECTED_FILES
-    assert {p.name for p in built.out_dir.iterdir()} == set(built.files)
+    assert {p.name for p in built.out_dir.iterdir()} == set(built.files) | {MARKER}
 
 
 @pytest.mark.parametrize(
@@ -196,6 +196,7 @@ def test_failing_writer_leaves_previous_dist_untouched(tmp_path):
 def test_rebuild_replaces_old_dist_whole(tmp_path):
     dist = tmp_path / "dist"
     dist.mkdir()
+    (dist / MARKER).write_text("an earlier build")
     (dist / "stale.txt").write_text("old")
     build(dist, ontology_dir=MINI / "ontology", data_dir=MINI / "data")
     assert not (dist / "stale.txt").exists()
@@ -209,3 +210,22 @@ def test_mini_build_matches_loaded_dataset(tmp_path, mini_dataset):
     for name in named_graphs(mini_dataset):
         assert isomorphic(parsed.graph(name), mini_dataset.graph(name))
     assert load_graph(MINI / "ontology", MINI / "data") is not mini_dataset
+
+
+@pytest.mark.slow
+def test_a_copy_without_the_source_texts_builds_only_when_asked(project, tmp_path, monkeypatch):
+    """The articles are cited, not redistributed: a clone without them fails the evidence
+    checks, naming the texts, unless --without-source-texts says to leave their quotes
+    unchecked, which validation.txt and stderr then report."""
+    from graph.cli import main
+
+    monkeypatch.setenv("KZGRAPH_SEEDS", str(tmp_path / "no-seeds-here"))
+    inputs = ["--ontology", str(project / "ontology"), "--data", str(project / "data")]
+    out = tmp_path / "dist"
+    assert main(["build", "-o", str(out), *inputs]) == 1
+    assert not out.exists()
+    assert main(["build", "-o", str(out), "--without-source-texts", *inputs]) == 0
+    report = (out / "validation.txt").read_text(encoding="utf-8")
+    assert "Validation: conforms" in report
+    assert "NOT CHECKED (2 source text(s) not found" in report
+    assert "000_a0a385c98595ef08.txt is missing" in report

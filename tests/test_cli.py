@@ -8,6 +8,7 @@ import shutil
 import pytest
 
 from graph import __version__
+from graph.build import MARKER
 from graph.cli import COMMANDS, main
 
 from .conftest import FIXTURES, MINI, REPO
@@ -82,6 +83,7 @@ def test_input_error_is_one_line_on_stderr_with_exit_2(capsys, tmp_path):
     )
     assert code == 2 and out == ""
     assert err == (
+        f"kzgraph: reading ontology/ and data/ from {tmp_path} (given)\n"
         f"kzgraph: {tmp_path / 'data' / 'undeclared-prefix.trig'}:8: "
         'undeclared prefix "ex:" (add an @prefix line for it)\n'
     )
@@ -117,7 +119,7 @@ def test_export_dash_means_stdout(capsys):
 def test_build_prints_where_and_summary(capsys, tmp_path):
     code, out, _err = run(capsys, "build", "-o", str(tmp_path / "dist"), *MINI_INPUTS)
     assert code == 0
-    written = sorted(p.name for p in (tmp_path / "dist").iterdir())
+    written = sorted(p.name for p in (tmp_path / "dist").iterdir() if p.name != MARKER)
     assert f"Wrote {len(written)} files to {tmp_path / 'dist'}/:" in out
     assert all(f"  {name}" in out for name in written)
     assert "Named graphs by kind" in out
@@ -136,7 +138,8 @@ def test_unwritable_output_is_one_line_exit_2(capsys, tmp_path):
     blocker.write_text("not a directory")
     code, _out, err = run(capsys, "build", "-o", str(blocker / "dist"), *MINI_INPUTS)
     assert code == 2
-    assert err.startswith("kzgraph: ") and len(err.splitlines()) == 1
+    reading, problem = err.splitlines()
+    assert reading.startswith("kzgraph: reading ") and problem.startswith("kzgraph: ")
 
 
 def test_locate_prints_offsets_and_block(capsys):
@@ -152,8 +155,9 @@ def test_locate_prints_offsets_and_block(capsys):
 def test_locate_ambiguous_quote_exit_2(capsys):
     code, out, err = run(capsys, "locate", str(MINI / "source.txt"), "quota from 12 to 15")
     assert code == 2 and out == ""
-    assert err.startswith("kzgraph: ") and "quote is ambiguous: found 2 times" in err
-    assert len(err.splitlines()) == 1
+    reading, problem = err.splitlines()
+    assert reading.startswith("kzgraph: reading ontology/ and data/ from ")
+    assert problem.startswith("kzgraph: ") and "quote is ambiguous: found 2 times" in problem
 
 
 def test_commands_are_imported_only_when_run():

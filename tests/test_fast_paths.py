@@ -22,7 +22,14 @@ from hypothesis import strategies as st
 
 from graph.bulkload import load, read_marker, source_for, store_dir
 from graph.query import QueryRefused, QuerySyntaxError
-from graph.sandbox import QueryRunner, _form_by_reading, check_query
+from graph.sandbox import (
+    Policy,
+    QueryRunner,
+    _check_parsed,
+    _form_by_reading,
+    check_query,
+    prepare,
+)
 from graph.stores import OxigraphStore, StoreSpec, load_oxigraph, open_store
 from tests.conftest import DATA, ONTOLOGY
 from tests.reliability import REPO, scale
@@ -49,6 +56,13 @@ SERVICE = "SERVICE <http://example.org/sparql> { ?s ?p ?o }"
         # outside ASCII the case-insensitive expression decides (U+017F matches "s" there)
         "SELECT * WHERE { \u017fERVICE <http://example.org/sparql> { ?s ?p ?o } }",
         "SELECT ?é WHERE { ?é ?p ?o } # fRoM here",
+        # regressions: a keyword right after "." or glued to a number or boolean is one to
+        # Oxigraph ("1SERVICE" reads as 1, SERVICE); U+0131 uppercases to "I"
+        f"SELECT * WHERE {{ ?s ?p ?o .{SERVICE} }}",
+        f"SELECT * WHERE {{ ?s ?p 1{SERVICE} }}",
+        f"SELECT * WHERE {{ ?s ?p true{SERVICE} }}",
+        "SELECT * WHERE { SERV\u0131CE <http://example.org/sparql> { ?s ?p ?o } }",
+        "SELECT * WHERE { ?s ?p ?o } # c\\u000d FROM <http://example.org/g>",
     ],
 )
 def test_text_that_could_hold_service_or_from_is_parsed(text):
@@ -70,7 +84,7 @@ def test_text_that_could_hold_service_or_from_is_parsed(text):
 )
 def test_plain_queries_are_read_without_parsing(text, form):
     assert _form_by_reading(text) == form
-    checked = check_query(text, parse=False)
+    checked = check_query(text)
     assert checked.form == form and checked.algebra is None
 
 
@@ -82,7 +96,23 @@ def test_every_local_catalogue_query_is_read_without_parsing():
     assert not any(_form_by_reading(q.text) for q in federated)  # they use SERVICE
 
 
-KEYWORDS = st.sampled_from(["SERVICE", "service", "FROM", "From", "FROM NAMED", "\\u0053ERVICE"])
+KEYWORDS = st.sampled_from(
+    [
+        "SERVICE",
+        "service",
+        "FROM",
+        "From",
+        "FROM NAMED",
+        "\\u0053ERVICE",
+        ".SERVICE",
+        "1SERVICE",
+        "trueSERVICE",
+        "\u017fERVICE",
+        "SERV\u0131CE",
+        "\\u000D",
+        "kz:x.FROM",
+    ]
+)
 FILLER = st.sampled_from(
     [
         " ",
@@ -136,7 +166,7 @@ def test_reading_never_clears_what_the_guard_refuses(text):
     if form is None:
         return
     try:
-        checked = check_query(text)
+        checked = _check_parsed(prepare(text), Policy())
     except QueryRefused as exc:  # pragma: no cover - the property under test
         raise AssertionError(f"cleared by reading but refused by the guard: {text!r}") from exc
     except QuerySyntaxError:
@@ -144,21 +174,18 @@ def test_reading_never_clears_what_the_guard_refuses(text):
     assert checked.form == form
 
 
-def test_the_oxigraph_store_skips_rdflibs_parse_and_the_memory_store_does_not(tmp_path):
+def test_memory_and_oxigraph_stores_run_the_same_checked_text_on_oxigraph(tmp_path):
     load_oxigraph(tmp_path / "store", str(ONTOLOGY), str(DATA))
     store = OxigraphStore(tmp_path / "store")
-    assert not store.needs_algebra
-    checked = check_query(
-        "SELECT ?p WHERE { kzr:igor-rogov org:holds ?p }", parse=store.needs_algebra
-    )
+    checked = check_query("SELECT ?p WHERE { kzr:igor-rogov org:holds ?p }")
     assert checked.algebra is None
-    assert store.query(checked).rows()
-    assert checked.algebra is None  # Oxigraph parsed it itself
     memory = open_store(StoreSpec())
-    assert memory.needs_algebra
-    assert memory.query(checked).rows() == store.query(checked).rows()  # parsed on first use
-    with pytest.raises(QuerySyntaxError, match="bad SPARQL"):
-        store.query(check_query("SELECT ?p WHERE { kzr:igor-rogov org:holds ?p", parse=False))
+    assert isinstance(memory.store, ox.Store)  # the default store is Oxigraph in memory
+    assert memory.query(checked).rows() == store.query(checked).rows() != []
+    assert checked.algebra is None  # Oxigraph parsed it itself
+    for each in (store, memory):
+        with pytest.raises(QuerySyntaxError, match=r"^bad SPARQL at line 1, column \d+: [^\n]+$"):
+            each.query(check_query("SELECT ?p WHERE { kzr:igor-rogov org:holds ?p"))
 
 
 @pytest.mark.slow
@@ -218,7 +245,7 @@ def test_store_opens_the_active_generation_after_each_refresh(tmp_path, project)
     reader = OxigraphStore(where)  # a reader open on the first generation...
     assert load_oxigraph(where, str(project / "ontology"), str(project / "data"))
     assert store_dir(where) != first
-    ask = check_query("ASK { kzr:newcomer rdfs:label ?l }", parse=False)
+    ask = check_query("ASK { kzr:newcomer rdfs:label ?l }")
     assert reader.query(ask).boolean() is False  # ...keeps reading it, undisturbed
     assert OxigraphStore(where).query(ask).boolean() is True
 
@@ -264,18 +291,20 @@ def test_query_command_imports_nothing_heavy(tmp_path):
 
 def test_query_reads_the_cache_and_a_changed_input_misses_it(tmp_path, project, monkeypatch):
     import graph.load
-    from graph.cache import load_cached
+    from graph.cache import cached_nquads, load_cached
 
     monkeypatch.setenv("KZGRAPH_CACHE_DIR", str(tmp_path / "cache"))
     ont, data = project / "ontology", project / "data"
     first = load_cached(ont, data)
-    assert len(list((tmp_path / "cache").glob("dataset-*.pickle"))) == 1
+    (entry,) = (tmp_path / "cache").glob("dataset-*.nq")  # N-Quads, data: never code
+    assert oct(entry.stat().st_mode & 0o777) == "0o600"
     calls = []
     real = graph.load.load_graph
     monkeypatch.setattr(graph.load, "load_graph", lambda *a, **k: calls.append(a) or real(*a, **k))
     again = load_cached(ont, data)
     assert calls == [] and len(again) == len(first)  # read back, not rebuilt
     assert set(again.quads()) == set(first.quads())
+    assert cached_nquads(ont, data) and calls == []
     (data / "extra.trig").write_text(
         "@prefix kzr: <https://w3id.org/kzgraph/id/> .\n"
         "@prefix kze: <https://w3id.org/kzgraph/evidence/> .\n"
@@ -286,15 +315,37 @@ def test_query_reads_the_cache_and_a_changed_input_misses_it(tmp_path, project, 
     assert len(calls) == 1 and len(changed) == len(first) + 1
 
 
-def test_a_damaged_cache_entry_is_rebuilt(tmp_path, monkeypatch):
-    from graph.cache import load_cached
+@pytest.mark.parametrize("damage", [b"not n-quads", b"truncated"])
+def test_a_damaged_cache_entry_is_rebuilt(tmp_path, monkeypatch, damage):
+    from graph.cache import cached_nquads
 
     monkeypatch.setenv("KZGRAPH_CACHE_DIR", str(tmp_path))
-    good = load_cached(ONTOLOGY, DATA)
-    (entry,) = tmp_path.glob("dataset-*.pickle")
-    entry.write_bytes(b"not a pickle")
-    assert len(load_cached(ONTOLOGY, DATA)) == len(good)
-    assert entry.read_bytes() != b"not a pickle"
+    good = cached_nquads(ONTOLOGY, DATA)
+    (entry,) = tmp_path.glob("dataset-*.nq")
+    raw = entry.read_bytes()
+    entry.write_bytes(raw[: len(raw) // 2] if damage == b"truncated" else damage)
+    assert cached_nquads(ONTOLOGY, DATA) == good
+    assert entry.read_bytes() == raw
+
+
+def test_a_cache_others_can_write_is_never_read(tmp_path, monkeypatch):
+    """A shared or group-writable cache directory (or entry) is bypassed, not trusted."""
+    import graph.load
+    from graph.cache import cached_nquads
+
+    monkeypatch.setenv("KZGRAPH_CACHE_DIR", str(tmp_path / "cache"))
+    good = cached_nquads(ONTOLOGY, DATA)
+    (entry,) = (tmp_path / "cache").glob("dataset-*.nq")
+    calls = []
+    real = graph.load.load_graph
+    monkeypatch.setattr(graph.load, "load_graph", lambda *a, **k: calls.append(a) or real(*a, **k))
+    entry.chmod(0o666)
+    assert cached_nquads(ONTOLOGY, DATA) == good and len(calls) == 1
+    entry.chmod(0o600)
+    (tmp_path / "cache").chmod(0o777)
+    assert cached_nquads(ONTOLOGY, DATA) == good and len(calls) == 2
+    (tmp_path / "cache").chmod(0o700)
+    assert cached_nquads(ONTOLOGY, DATA) == good and len(calls) == 2
 
 
 def test_cache_can_be_switched_off(tmp_path, monkeypatch):
@@ -346,9 +397,9 @@ def test_uncapped_select_is_serialised_once_in_the_format_asked(tmp_path):
     load_oxigraph(tmp_path / "store", str(ONTOLOGY), str(DATA))
     store = OxigraphStore(tmp_path / "store")
     text = "SELECT ?s ?label WHERE { ?s rdfs:label ?label } ORDER BY ?s ?label"
-    capped = store.query(check_query(text, parse=False), 100_000)
+    capped = store.query(check_query(text), 100_000)
     for name, fmt in RESULT_FORMATS.items():
-        fresh = store.query(check_query(text, parse=False))
+        fresh = store.query(check_query(text))
         first = fresh.serialize(name)  # straight from Oxigraph
         assert first == capped.serialize(name), name
         assert fresh.count == capped.count > 100
@@ -371,9 +422,9 @@ def test_predeclared_prefixes_on_the_fast_path(tmp_path):
         {"kzr": "https://w3id.org/kzgraph/id/", "rdfs": "http://www.w3.org/2000/01/rdf-schema#"},
     )
     assert _read(own) == ("SELECT", {"kzr": "https://w3id.org/kzgraph/id/"})
-    assert store.query(check_query(plain, parse=False)).count == 1
-    assert store.query(check_query(own, parse=False)).count == 0
+    assert store.query(check_query(plain)).count == 1
+    assert store.query(check_query(own)).count == 0
     # a declaration mentioned in a comment is not one: the predeclared prefix is still passed
     commented = "# PREFIX rdfs: <http://example.org/>\n" + plain
     assert "rdfs" in _read(commented)[1]
-    assert store.query(check_query(commented, parse=False)).count == 1
+    assert store.query(check_query(commented)).count == 1

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rdflib import Dataset
 
+from graph.cli import main
 from graph.errors import InputError
 from graph.load import load_graph
 from graph.locate import (
@@ -21,9 +22,9 @@ from graph.locate import (
     verify_evidence,
 )
 from graph.namespaces import KZR
-from graph.paths import seeds_dir
+from graph.paths import source_dirs
 
-from .conftest import FIXTURES, MINI
+from .conftest import DATA, FIXTURES, MINI
 
 SAMPLE = FIXTURES / "locate" / "sample.txt"
 
@@ -134,8 +135,105 @@ def test_verify_evidence_reports_a_changed_source(tmp_path):
     assert len(problems) == 1 and "has sha256" in problems[0].message
 
 
-@pytest.mark.skipif(
-    not seeds_dir().is_dir(), reason="the source texts (../shared/seeds) are absent"
-)
 def test_real_evidence_matches_the_source_texts(dataset):
-    assert [str(p) for p in verify_evidence(dataset)] == []
+    """The real seeds must be present (CI keeps them beside the clone): never skipped."""
+    folders = source_dirs(DATA)
+    assert any((f / "000_a0a385c98595ef08.txt").is_file() for f in folders), (
+        f"the registered source texts are missing from {[str(f) for f in folders]}"
+    )
+    assert [str(p) for p in verify_evidence(dataset, folders)] == []
+
+
+def _mini_copy(tmp_path):
+    shutil.copytree(MINI, tmp_path, dirs_exist_ok=True)
+    return tmp_path / "data" / "mini.trig"
+
+
+def _problems(tmp_path):
+    ds = load_graph(tmp_path / "ontology", tmp_path / "data")
+    return [str(p) for p in verify_evidence(ds, tmp_path)]
+
+
+def test_a_span_with_stray_whitespace_is_reported(tmp_path):
+    trig = _mini_copy(tmp_path)
+    # the span now ends on the blank after "2021." (offset 105): the quote still matches
+    trig.write_text(trig.read_text().replace("kz:endOffset 105 .", "kz:endOffset 106 ."))
+    assert (tmp_path / "source.txt").read_text()[105] == " "
+    assert _problems(tmp_path) == [
+        "https://w3id.org/kzgraph/evidence/decree-2021: the span source.txt[46:106] has stray"
+        " whitespace at its end; the exact span is [46, 105)"
+    ]
+
+
+def test_a_quote_found_twice_in_its_source_is_reported(tmp_path):
+    trig = _mini_copy(tmp_path)
+    text = trig.read_text()
+    text = text.replace(
+        'kz:quote "The Ministry of Examples issued a decree on 3 March 2021." ;',
+        'kz:quote "quota from 12 to 15" ;',
+    )
+    text = text.replace("kz:startOffset 46 ;", "kz:startOffset 120 ;")
+    text = text.replace("kz:endOffset 105 .", "kz:endOffset 139 .")
+    trig.write_text(text)
+    source = (tmp_path / "source.txt").read_text()
+    assert source[120:139] == "quota from 12 to 15"
+    assert _problems(tmp_path) == [
+        "https://w3id.org/kzgraph/evidence/decree-2021: kz:quote occurs 2 times in source.txt"
+        " (at offsets 120, 191); quote more words to make it unique"
+    ]
+
+
+def test_a_claim_text_outside_its_quote_is_reported(tmp_path):
+    trig = _mini_copy(tmp_path)
+    claim = (
+        "@prefix schema: <https://schema.org/> .\n"
+        "kze:decree-2021 { kzr:claim-x a kz:Claim ;"
+        ' schema:text "It raised the quota"@en . }\n'
+    )
+    trig.write_text(trig.read_text().replace('# "The Ministry', claim + '# "The Ministry', 1))
+    assert _problems(tmp_path) == [
+        "https://w3id.org/kzgraph/evidence/decree-2021: the schema:text of"
+        " kzr:claim-x is not inside the graph's kz:quote: 'It raised the quota'"
+    ]
+
+
+def test_a_missing_source_text_fails_naming_where_it_was_looked_for(tmp_path):
+    _mini_copy(tmp_path)
+    (tmp_path / "source.txt").unlink()
+    problems = _problems(tmp_path)
+    assert problems == [
+        "https://w3id.org/kzgraph/id/source-mini: the registered source text source.txt is"
+        f" missing (looked in {tmp_path}); put it there or name its folder with --seeds or"
+        " $KZGRAPH_SEEDS"
+    ]
+
+
+def test_validate_reports_a_missing_source_text_and_exits_1(tmp_path, capsys, monkeypatch):
+    _mini_copy(tmp_path)
+    (tmp_path / "source.txt").unlink()
+    monkeypatch.delenv("KZGRAPH_SEEDS", raising=False)
+    code = main(
+        [
+            "validate",
+            "--ontology",
+            str(tmp_path / "ontology"),
+            "--data",
+            str(tmp_path / "data"),
+            "--seeds",
+            str(tmp_path / "seeds"),
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "FAILED (0 SHACL result(s), 0 quality-check row(s), 1 evidence problem(s))" in out
+    assert "kzr:source-mini: the registered source text source.txt is missing" in out
+
+
+def test_locate_finds_a_registered_source_by_its_iri(capsys, monkeypatch):
+    monkeypatch.chdir(MINI)
+    assert main(["locate", "kzr:source-mini", "Its last sentence is unique"]) == 0
+    out = capsys.readouterr().out
+    assert f"file:       {MINI / 'source.txt'}" in out
+    assert "prov:wasDerivedFrom kzr:source-mini ;" in out
+    assert main(["locate", "kzr:no-such-source", "x"]) == 2
+    assert "is not a registered source" in capsys.readouterr().err

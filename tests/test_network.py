@@ -135,14 +135,17 @@ def test_key_dates_in_all_three_precisions(network):
 
 
 def test_edges_carry_the_evidence_of_their_own_triple(dataset, network):
-    data = network.edges[
-        ROGOV, str(KZR["chair-of-the-commission-on-human-rights"]), "http://www.w3.org/ns/org#holds"
-    ]
+    # stated by both articles (the opinion piece ¶7, EU Reporter ¶5): two evidence graphs
+    amendment, decree = str(KZR["decree-597-amendment"]), str(KZR["decree-597"])
+    data = network.edges[amendment, decree, "http://data.europa.eu/eli/ontology#amends"]
     graphs = {e.graph for e in data["evidence"]}
     expected = {
         str(g)
         for s, p, o, g in quads(dataset)
-        if str(s) == ROGOV and str(p).endswith("org#holds") and str(g).startswith(str(KZE))
+        if str(s) == amendment
+        and str(p).endswith("ontology#amends")
+        and str(o) == decree
+        and str(g).startswith(str(KZE))
     }
     assert graphs == expected and len(graphs) == 2
     for ev in data["evidence"]:
@@ -153,7 +156,9 @@ def test_edges_carry_the_evidence_of_their_own_triple(dataset, network):
 def test_node_evidence_lists_the_passages_that_describe_it(network):
     rogov = network.nodes[ROGOV]
     names = {e.name for e in rogov["evidence"]}
-    assert {"kze:eureporter-p04-rogov-posts", "kze:opinion-p07-welcome"} <= names
+    # the opinion piece never names its author, so only EU Reporter's passages describe Rogov
+    assert {"kze:eureporter-p04-rogov-posts", "kze:eureporter-p06-chairman"} <= names
+    assert not any(name.startswith("kze:opinion-") for name in names)
     assert all(e.quote for e in rogov["evidence"])
 
 
@@ -198,8 +203,11 @@ def test_select_query_needs_s_p_o(dataset):
         dataset, "SELECT ?s ?p ?o WHERE { ?s ?p ?o . FILTER(?s = kzr:igor-rogov) }"
     )
     assert ROGOV in graph and graph.out_degree(ROGOV) >= 2
-    with pytest.raises(InputError, match=r"must bind \?s \?p \?o .*binds \?x"):
-        query_network(dataset, "SELECT ?x WHERE { ?x a kz:Decree }")
+    # a SELECT of other variables: the entities its rows name, with the facts among them
+    decrees = query_network(dataset, "SELECT ?x WHERE { ?x a kz:Decree }")
+    assert set(decrees) == {str(KZR["decree-597"])} and decrees.graph["prefixes"]
+    with pytest.raises(InputError, match="name no entity of the graph"):
+        query_network(dataset, "SELECT ?x WHERE { BIND(1 AS ?x) }")
     with pytest.raises(InputError, match="ASK"):
         query_network(dataset, "ASK { ?s ?p ?o }")
 
@@ -274,3 +282,32 @@ def test_conversion_of_5000_entities_is_fast_and_complete():
         if str(g).startswith(str(KZE)) and p != RDF.type and isinstance(o, URIRef)
     )
     assert elapsed < 10, f"conversion took {elapsed:.1f} s"
+
+
+def test_evidence_knows_the_curators_the_kind_of_source_and_its_publication_day(dataset):
+    graph = to_networkx(dataset)
+    passages = graph.graph["evidence"]
+    curated = passages[str(KZE["curation-amendment-date"])]
+    assert curated.curated and curated.claimant_label == "kzgraph curators"
+    opinion = passages[str(KZE["opinion-p09-party-threshold"])]
+    assert not opinion.curated and opinion.source_kind == "opinion piece"
+    assert opinion.source_date == "2022-04-13"  # kz:publishedNotBefore
+    outlet = passages[str(KZE["eureporter-p07-party-threshold"])]
+    assert outlet.source_kind == "EU Reporter article"  # its schema:publisher
+
+
+def test_links_out_carry_their_match_status_and_date(dataset):
+    """Issue 16: the view shows each link's standing; a close match is not the entity's item."""
+    graph = to_networkx(dataset)
+    iccpr = graph.nodes[str(KZR["iccpr"])]
+    wikidata = [x for x in iccpr["links"] if x["iri"].startswith("http://www.wikidata.org/")]
+    assert wikidata and wikidata[0]["match"] == "exact" and wikidata[0]["how"] == "verified"
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", wikidata[0]["checked"])
+    assert iccpr["wikidata"] == wikidata[0]["iri"]
+    close = [
+        n
+        for n, d in graph.nodes(data=True)
+        if any(x.get("match") == "close" and "wikidata" in x["iri"] for x in d.get("links", []))
+        and not any(x.get("match") == "exact" and "wikidata" in x["iri"] for x in d["links"])
+    ]
+    assert close and all(graph.nodes[n]["wikidata"] is None for n in close)

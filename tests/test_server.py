@@ -171,7 +171,8 @@ def test_query_page_lists_the_catalogue(client):
     response = client.get("/")
     assert response.status_code == 200
     for entry in catalogue_entries():
-        assert f">{entry['title']}</button>" in response.text.replace("&#39;", "'")
+        shown = f">{entry['title']}</button>" in response.text.replace("&#39;", "'")
+        assert shown == ("SERVICE" not in entry["text"])  # federated only where allowed
     assert "https://" not in response.text.split("<script")[1].split(">")[0]  # no CDN
     assert "script-src 'self'" in response.headers["content-security-policy"]
 
@@ -645,8 +646,11 @@ def test_query_result_view_goes_through_the_guard(client, pool, dataset):
         view_nodes(response.text)
     )
     html = {"Accept": "text/html"}
+    # a SELECT of entities draws them (issue 13), as `kzgraph view --query` does
     no_spo = client.get("/view", params={"query": SELECT}, headers=html)
-    assert no_spo.status_code == 400 and "must bind ?s ?p ?o" in no_spo.text
+    assert set(view_nodes(no_spo.text)) == set(view_nodes(view_for(dataset, query=SELECT).html))
+    count = client.get("/view", params={"query": "SELECT (1 AS ?n) {}"}, headers=html)
+    assert count.status_code == 400 and "name no entity" in count.text
     bad = client.get("/view", params={"query": "CONSTRUCT {"})
     assert bad.status_code == 400 and "line 1" in bad.text
     service = "CONSTRUCT { ?s ?p ?o } WHERE { SERVICE <http://example.org/s> { ?s ?p ?o } }"
@@ -739,11 +743,13 @@ def test_served_view_and_cli_take_the_label_language(multilingual_client, multil
     jane = "https://w3id.org/kzgraph/id/jane-example"
     decree = "https://w3id.org/kzgraph/id/decree-2021"
     ru = view_nodes(multilingual_client.get("/view", params={"lang": "ru"}).text)
-    assert ru[jane]["label"] == "Джейн Пример" and ru[decree]["label"].startswith("Указ")
+    assert ru[jane]["kz"]["label"] == "Джейн Пример"
+    assert ru[decree]["kz"]["label"].startswith("Указ")
     kk = view_nodes(multilingual_client.get("/view", params={"lang": "kk"}).text)
-    assert kk[jane]["label"] == "Джейн Мысал" and kk[decree]["label"] == "Decree of 3 March 2021"
+    assert kk[jane]["kz"]["label"] == "Джейн Мысал"
+    assert kk[decree]["kz"]["label"] == "Decree of 3 March 2021"
     out = tmp_path / "kk.html"
     inputs = ["--ontology", str(multilingual / "ontology"), "--data", str(multilingual / "data")]
     assert main(["view", *inputs, "--lang", "kk", "-o", str(out)]) == 0
-    assert view_nodes(out.read_text(encoding="utf-8"))[jane]["label"] == "Джейн Мысал"
+    assert view_nodes(out.read_text(encoding="utf-8"))[jane]["kz"]["label"] == "Джейн Мысал"
     assert main(["view", *inputs, "--lang", "not a tag", "-o", str(out)]) == 2

@@ -1,13 +1,14 @@
 """Stores: memory, embedded Oxigraph and a real ``oxigraph serve`` answer the catalogue alike.
 
 The remote store is Oxigraph's own server on loopback, filled by ``kzgraph publish`` through the
-SPARQL 1.1 Graph Store Protocol. Answers are compared as unordered sets (see
+SPARQL 1.1 Graph Store Protocol. Answers are compared as multisets (see
 :func:`tests.sparql_servers.normalise`).
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -63,7 +64,7 @@ def remote(oxigraph_url: str) -> EndpointStore:
     return EndpointStore(f"{oxigraph_url}/query")
 
 
-def answer_set(store: Store, text: str) -> set[tuple[object, ...]]:
+def answer_set(store: Store, text: str) -> Counter[tuple[object, ...]]:
     return normalise(store.query(check_query(text)).rows(), text)
 
 

@@ -15,11 +15,13 @@ import pytest
 from graph.cli import main
 from graph.namespaces import KZR
 from graph.network import to_networkx
+from graph.query import QueryError
 from graph.view import (
     CONTENT_SECURITY_POLICY,
     MAX_NODES,
     PHYSICS_LIMIT,
     GraphTooLargeError,
+    effective_dates,
     render,
     view_for,
 )
@@ -97,20 +99,120 @@ def test_page_holds_every_node_and_edge(page, network):
     }
     assert options["physics"]["enabled"] is True  # small: the browser lays it out
     rogov = next(n for n in nodes if n["id"] == ROGOV)
-    assert rogov["label"] == "Igor Rogov" and rogov["kz"]["kind"] == "Person"
+    assert rogov["kz"]["label"] == "Igor Rogov" and rogov["kz"]["kind"] == "Person"
+    assert "label" not in rogov  # the page places labels itself, where they do not collide
     degrees = dict(network.degree())
     sizes = {n["id"]: n["size"] for n in nodes}
     busiest, quietest = max(degrees, key=degrees.get), min(degrees, key=degrees.get)
     assert sizes[busiest] > sizes[quietest]  # size by degree
 
 
-def test_colour_and_shape_follow_the_class(page):
+def test_colour_and_shape_follow_the_group_and_the_legend_names_the_groups(page):
     nodes, _edges, _options = page_data(page.html)
     style = {}
     for n in nodes:
-        style.setdefault(n["kz"]["kind"], set()).add((n["shape"], json.dumps(n["color"])))
-    assert all(len(s) == 1 for s in style.values())  # one look per kind
+        style.setdefault(n["kz"]["group"], set()).add((n["shape"], json.dumps(n["color"])))
+    assert all(len(s) == 1 for s in style.values())  # one look per group
     assert len({next(iter(s)) for s in style.values()}) == len(style)  # and a different one each
+    colours = [json.loads(next(iter(s))[1]) for s in style.values()]
+    assert len(set(map(str, colours))) == len(colours)  # told apart by colour alone too
+    legend = page_meta(page.html)["groups"]
+    labels = [g["label"] for g in legend]
+    for wanted in ("Legal acts", "Organisations", "People", "Events", "Programmes", "Claims"):
+        assert wanted in labels
+    assert sum(g["count"] for g in legend) == len(nodes)
+    claims = next(g for g in legend if g["group"] == "claim")
+    assert [k["kind"] for k in claims["kinds"]] == ["Claim"]
+
+
+def page_meta(html: str) -> dict:
+    return json.loads(re.search(r'id="kz-meta">(.*?)</script>', html).group(1))
+
+
+def edge_support(html: str) -> dict[tuple[str, str, str], str]:
+    _nodes, edges, _options = page_data(html)
+    return {(e["from"], e["kz"]["p"], e["to"]): e["kz"]["support"] for e in edges}
+
+
+def test_edges_say_whether_both_articles_one_or_only_the_curators_state_them(page, network):
+    support = edge_support(page.html)
+    amendment, decree = str(KZR["decree-597-amendment"]), str(KZR["decree-597"])
+    threshold = str(KZR["lower-party-registration-threshold"])
+    eli, kz = "http://data.europa.eu/eli/ontology#", "https://w3id.org/kzgraph/ontology#"
+    assert support[(amendment, eli + "amends", decree)] == "several"  # both articles say so
+    # the two changes the amendment made rest on the opinion piece alone
+    assert support[(amendment, kz + "includesMeasure", threshold)] == "one"
+    curated = [k for k, v in support.items() if v == "curators"]
+    assert curated  # e.g. who wrote the opinion piece: the curators' identification
+    for u, p, v in curated:
+        assert all(ev.curated for ev in network.edges[u, v, p]["evidence"])
+    for (u, p, v), level in support.items():
+        sources = {ev.source for ev in network.edges[u, v, p]["evidence"] if not ev.curated}
+        assert level == {0: level, 1: "one"}.get(len(sources), "several")
+    # the page draws each level differently
+    _nodes, edges, _o = page_data(page.html)
+    looks = {
+        e["kz"]["support"]: json.dumps([e["width"], e.get("dashes"), e["color"]]) for e in edges
+    }
+    assert len(set(looks.values())) == len(looks)
+
+
+def test_claimant_and_source_filters_list_who_says_what(page):
+    meta = page_meta(page.html)
+    claimants = {c["label"]: c for c in meta["claimants"]}
+    assert {"Igor Rogov", "EU Reporter", "kzgraph curators"} <= set(claimants)
+    assert claimants["kzgraph curators"]["kind"] == "editorial identifications"
+    sources = {s["label"]: s["kind"] for s in meta["sources"]}
+    assert sources == {
+        "Regional Crisis as an Opportunity to Promote Human Rights": "opinion piece",
+        "Kazakhstan’s New Human Rights Amendment": "EU Reporter article",
+    }
+    assert sum(c["count"] for c in meta["claimants"]) == len(meta["evidence"])
+
+
+def test_undated_measures_and_claims_take_the_date_of_what_they_belong_to(network):
+    when = effective_dates(network)
+    amendment = str(KZR["decree-597-amendment"])
+    includes = "https://w3id.org/kzgraph/ontology#includesMeasure"
+    measures = [v for _u, v, k in network.out_edges(amendment, keys=True) if k == includes]
+    assert len(measures) >= 2
+    for measure in measures:
+        # hidden on the last day of 2021, though EU Reporter has Decree 597 (June 2021)
+        # include one of them: the decree as amended
+        assert when[measure]["when"] == "2022-04-13", measure
+        assert when[measure]["basis"] == (
+            "the date of Amendment to Decree 597 (2022-04-13), which includes it"
+        )
+    about = "https://schema.org/about"
+    claims = [u for u, _v, k in network.in_edges(amendment, keys=True) if k == about]
+    assert claims
+    for claim in claims:
+        assert network.nodes[claim]["group"] == "claim"
+        assert when[claim]["when"] == "2022-04-13"  # its articles' earliest publication day
+    assert when[amendment] == {"when": "2022-04-13", "basis": "own", "shown": "2022-04-13"}
+    # a date is shown as precise as the source gives it
+    reforms = when[str(KZR["tokayev-reforms"])]
+    assert reforms["when"] == "2022-01-01" and reforms["shown"] == "2022"
+    assert when[str(KZR["decree-597"])]["when"].startswith("2021-06")
+    assert ROGOV not in when  # undated: marked, shown unless the reader hides undated items
+
+
+def test_the_slider_has_ticks_for_the_dated_events(page, network):
+    dates = page_meta(page.html)["dates"]
+    own = sorted(d["date"] for _n, d in network.nodes(data=True) if d["date"])
+    assert [t["date"] for t in dates["ticks"]] == own
+    assert dates["undated"] == network.number_of_nodes() - dates["count"] > 0
+
+
+def test_a_change_of_number_reads_as_one_plain_line(page):
+    nodes, _edges, _options = page_data(page.html)
+    threshold = next(n for n in nodes if n["id"] == str(KZR["lower-party-registration-threshold"]))
+    (change,) = threshold["kz"]["changes"]
+    assert change["label"].startswith("minimum number of members required to register")
+    assert change["value"] == "20,000 → 5,000"
+    assert len(change["ev"]) == 2  # Rogov ¶9 and EU Reporter ¶7
+    attrs = {a["label"] for a in threshold["kz"]["attrs"]}
+    assert not attrs & {"old value", "new value", "changed quantity", "unit text"}
 
 
 def test_markup_in_labels_and_quotes_never_reaches_the_page_as_markup():
@@ -212,12 +314,38 @@ def test_cli_query_construct_and_select(tmp_path, capsys):
     assert run_cli("--query", str(construct), "-o", str(out)) == 0
     _nodes, edges, _o = page_data(out.read_text(encoding="utf-8"))
     assert {e["kz"]["name"] for e in edges} == {"kz:includesMeasure"}
-    select = tmp_path / "bad.rq"
-    select.write_text("SELECT ?d WHERE { ?d a kz:Decree }")
-    assert run_cli("--query", str(select), "-o", str(out)) == 2
-    assert "must bind ?s ?p ?o" in capsys.readouterr().err
+    # a SELECT of entities draws them, with the facts among them
+    select = tmp_path / "decrees.rq"
+    select.write_text("SELECT ?d ?act WHERE { ?d a kz:Decree . ?act eli:amends ?d }")
+    assert run_cli("--query", str(select), "-o", str(out)) == 0
+    nodes, edges, _o = page_data(out.read_text(encoding="utf-8"))
+    assert {n["id"] for n in nodes} == {str(KZR["decree-597"]), str(KZR["decree-597-amendment"])}
+    assert {e["kz"]["name"] for e in edges} == {"eli:amends", "eli:amended_by"}
+    nothing = tmp_path / "count.rq"
+    nothing.write_text('SELECT (COUNT(*) AS ?n) ("no such label" AS ?l) WHERE { ?s ?p ?o }')
+    assert run_cli("--query", str(nothing), "-o", str(out)) == 2
+    assert "name no entity of the graph" in capsys.readouterr().err
     assert run_cli("--query", str(tmp_path / "missing.rq")) == 2
     assert "cannot read query" in capsys.readouterr().err
+
+
+def test_cli_query_takes_catalogue_names(tmp_path, capsys, dataset):
+    from graph.catalogue import get_query
+
+    out = tmp_path / "claims.html"
+    assert run_cli("--query", "claims", "-o", str(out)) == 0
+    nodes, _edges, _o = page_data(out.read_text(encoding="utf-8"))
+    expected = view_for(dataset, query=get_query("claims").text)
+    assert len(nodes) == expected.nodes > 10
+    # the entities its rows name: claims by IRI, their claimants by label
+    assert {"claim", "person", "organisation"} <= {n["kz"]["group"] for n in nodes}
+    assert run_cli("--query", "claims.rq", "-o", str(out)) == 0
+    # a federated catalogue query is refused, as `kzgraph query` refuses it by default
+    assert run_cli("--query", "federated-treaty-adoption-dates", "-o", str(out)) == 2
+    assert "SERVICE <https://query.wikidata.org/sparql> is not allowed" in capsys.readouterr().err
+    assert run_cli("--query", "no-such-query", "-o", str(out)) == 2
+    err = capsys.readouterr().err
+    assert "no catalogue query named 'no-such-query'" in err and "single-source-facts" in err
 
 
 def test_cli_usage_errors_and_stdout(capsys):
@@ -230,3 +358,89 @@ def test_cli_usage_errors_and_stdout(capsys):
 def test_cli_help_ends_with_an_example(capsys):
     assert main(["view", "--help"]) == 0
     assert "example:\n  kzgraph view" in capsys.readouterr().out
+
+
+# -- The served view (kzgraph serve's /view) draws from bounded queries of what it shows --
+
+
+def resolved(html: str) -> dict[str, dict]:
+    """Each node's panel data with evidence references replaced by the passages' names."""
+    nodes, _edges, _o = page_data(html)
+    table = page_meta(html)["evidence"]
+
+    def swap(value):
+        if isinstance(value, dict):
+            return {
+                k: sorted(table[i]["name"] for i in v) if k == "ev" else swap(v)
+                for k, v in value.items()
+            }
+        if isinstance(value, list):
+            return [swap(v) for v in value]
+        return value
+
+    _n, edges, _o = page_data(html)
+    facts = sorted(
+        json.dumps([e["from"], e["to"], swap(e["kz"])], sort_keys=True, ensure_ascii=False)
+        for e in edges
+    )
+    # links to entity pages depend on where the page is served
+    return {"nodes": {n["id"]: swap({**n["kz"], "href": None}) for n in nodes}, "edges": facts}
+
+
+class _Recording:
+    """A store that records the queries it answers."""
+
+    def __init__(self, store: object) -> None:
+        self.store, self.texts = store, []
+
+    def query(self, checked, max_rows=None):
+        self.texts.append((checked.text, max_rows))
+        return self.store.query(checked, max_rows)
+
+
+@pytest.fixture(scope="module")
+def memory_store(dataset):
+    from graph.stores import MemoryStore
+
+    return MemoryStore(dataset)
+
+
+def test_served_focus_view_queries_the_neighbourhood_not_the_store(memory_store, dataset):
+    from graph.view import served_view
+
+    store = _Recording(memory_store)
+    status, page = served_view(store, base="", focus=ROGOV, depth=1)
+    assert status == 200
+    # the same entities and facts, with the same evidence, as the view of the whole dataset
+    assert resolved(page.html) == resolved(view_for(dataset, focus=ROGOV, depth=1).html)
+    for text, cap in store.texts:
+        assert "VALUES" in text or "GRAPH <" in text, text  # never every quad of the store
+        assert cap is None  # the caller's cap, passed on to every step
+    capped = _Recording(memory_store)
+    with pytest.raises(QueryError):  # a step over the row cap is the query's error
+        served_view(capped, base="", focus=ROGOV, depth=2, max_rows=40)
+    assert all(cap == 40 for _t, cap in capped.texts)
+
+
+def test_served_query_view_describes_only_the_result(memory_store, dataset):
+    from graph.sandbox import check_query
+    from graph.view import served_view
+
+    construct = "CONSTRUCT { ?d kz:includesMeasure ?m } WHERE { ?d kz:includesMeasure ?m }"
+    store = _Recording(memory_store)
+    status, page = served_view(store, base="", query=check_query(construct))
+    assert status == 200
+    assert resolved(page.html) == resolved(view_for(dataset, query=construct).html)
+    assert all("VALUES" in t or "GRAPH <" in t or t == construct for t, _c in store.texts)
+
+
+def test_served_select_of_labels_draws_the_entities_so_labelled(memory_store, dataset):
+    from graph.catalogue import get_query
+    from graph.sandbox import check_query
+    from graph.view import served_view
+
+    text = get_query("treaty-to-measures").text  # answers with labels only
+    status, page = served_view(memory_store, base="", query=check_query(text))
+    assert status == 200
+    assert resolved(page.html) == resolved(view_for(dataset, query=text).html)
+    assert str(KZR["iccpr"]) in {n["id"] for n in page_data(page.html)[0]}

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from graph.commands import add_input_options, add_subcommand, emit
+from graph.terminal import printable
 
 NAME = "central"
 
@@ -81,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     graph = to_networkx(load_graph(args.ontology, args.data))
     rows = centrality(graph, top=args.top or None, by=args.by)
     if args.format == "table":
-        emit(format_table(rows), args.output)
+        emit(printable(format_table(rows), newlines=True), args.output)
     elif args.format == "csv":
         emit(to_csv([row.to_dict() for row in rows]), args.output)
     else:

@@ -7,6 +7,7 @@ from typing import Any
 
 from graph.commands import add_input_options, add_subcommand
 from graph.commands.link import add_client_options, client_settings
+from graph.terminal import printable
 
 NAME = "enrich"
 
@@ -77,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         f"descriptions, {result.dates} dates, {result.parties} treaty-party records ({note})"
     )
     if args.dry_run:
-        print(text, end="")
+        print(printable(text, newlines=True), end="")
         print(f"dry run: nothing written; {summary}")
         return 0
     from graph.linking import write_text_atomic

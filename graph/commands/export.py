@@ -36,6 +36,10 @@ def run(args: argparse.Namespace) -> int:
     from graph.load import load_graph
     from graph.namespaces import prefixes_for
 
+    if args.base is not None:
+        from graph.build import check_base
+
+        check_base(args.base)
     ds = load_graph(args.ontology, args.data, base=args.base)
     emit(export(ds, args.format, prefixes=prefixes_for(args.base)), args.output)
     return 0

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from graph.commands import add_input_options, add_subcommand, emit
+from graph.terminal import printable
 
 NAME = "link"
 
@@ -192,7 +193,7 @@ def run(args: argparse.Namespace) -> int:
             + "\n"
         )
     else:
-        text = format_report(report) + requests_note + "\n"
+        text = printable(format_report(report), newlines=True) + requests_note + "\n"
     if not args.dry_run and report.accepted:
         written = apply_matches(
             path, report.accepted, args.target, settings.endpoint, today, labels=ds

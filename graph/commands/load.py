@@ -8,6 +8,7 @@ from typing import Any
 
 from graph.commands import add_subcommand
 from graph.errors import InputError
+from graph.terminal import printable
 
 NAME = "load"
 
@@ -76,14 +77,24 @@ def expand_graph(name: str | None) -> str | None:
     """``kzg:x``-style prefixed names and full IRIs; anything else is refused."""
     if name is None:
         return None
+    import pyoxigraph as ox
+
     from graph.namespaces import PREFIXES
 
     prefix, colon, local = name.partition(":")
     if colon and prefix in PREFIXES and not local.startswith("//"):
-        return PREFIXES[prefix] + local
-    if name.startswith(("http://", "https://", "urn:")) and " " not in name:
-        return name
-    raise InputError(f"--graph {name!r} is not an IRI or a prefixed name such as kzg:imports")
+        iri = PREFIXES[prefix] + local
+    elif name.startswith(("http://", "https://", "urn:")):
+        iri = name
+    else:
+        raise InputError(
+            f"--graph {printable(name)!r} is not an IRI or a prefixed name such as kzg:imports"
+        )
+    try:
+        ox.NamedNode(iri)  # the store's own IRI check: spaces, brackets, bad escapes
+    except ValueError as exc:
+        raise InputError(f"--graph {printable(name)!r} is not a valid IRI ({exc})") from None
+    return iri
 
 
 def run(args: argparse.Namespace) -> int:

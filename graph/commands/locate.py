@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from graph.commands import add_input_options, add_subcommand
+from graph.terminal import printable
 
 NAME = "locate"
 
@@ -16,13 +17,18 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         subparsers,
         NAME,
         "find a quote in a source text for its provenance",
-        "Find QUOTE in SOURCE_FILE (whitespace layout ignored) and print its paragraph number,\n"
+        "Find QUOTE in SOURCE (whitespace layout ignored) and print its paragraph number,\n"
         "start and end offsets (code points, 0-based, end exclusive) and a TriG block for\n"
-        "kzg:provenance. The source IRI is looked up by kz:localFile when the data loads.\n"
-        "A quote found twice, or not at all, is an error.",
+        "kzg:provenance. SOURCE is a registered source's IRI (kzr:article-..., see\n"
+        "`kzgraph add-source`), whose text is found through its kz:localFile, or a file, whose\n"
+        "source IRI is then looked up by kz:localFile. A quote found twice, or not at all, is\n"
+        "an error.",
+        'kzgraph locate kzr:article-new-human-rights-amendment "a few words to quote"\n'
         'kzgraph locate ../shared/seeds/002_16aff84214ee5845.txt "a few words to quote"',
     )
-    parser.add_argument("source_file", metavar="SOURCE_FILE", help="the source text")
+    parser.add_argument(
+        "source_file", metavar="SOURCE", help="a registered source's IRI (or CURIE), or a file"
+    )
     parser.add_argument("quote", metavar="QUOTE", help="the passage to find (one sentence at most)")
     parser.add_argument(
         "--assertion", metavar="CURIE", help="evidence graph name, e.g. kze:decree-signed"
@@ -32,8 +38,19 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--mode", metavar="CURIE", help="kz:assertionMode, e.g. kz:Narration or kz:DirectQuote"
     )
+    parser.add_argument("--seeds", metavar="DIR", help="the folder holding the source texts")
     add_input_options(parser)
     return parser
+
+
+def _is_iri(text: str) -> bool:
+    """A CURIE (``kzr:name``) or an absolute IRI rather than a file name."""
+    import re
+    from pathlib import Path
+
+    if Path(text).exists():
+        return False
+    return bool(re.fullmatch(r"<?https?://\S+>?|[A-Za-z][\w.-]*:[^/\s]\S*", text))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,8 +65,18 @@ def run(args: argparse.Namespace) -> int:
         source_for_file,
     )
 
-    found = locate(args.source_file, args.quote)
     source = args.source
+    target = args.source_file
+    if _is_iri(target):
+        from graph.load import load_graph
+        from graph.locate import source_text_path
+        from graph.paths import source_dirs
+
+        ds = load_graph(args.ontology, args.data)
+        iri = _expand(ds, target)
+        target = source_text_path(ds, iri, source_dirs(args.data, args.seeds))
+        source = source or ds.namespace_manager.normalizeUri(iri)
+    found = locate(target, args.quote)
     if source is None:
         try:
             from graph.load import load_graph
@@ -62,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"file:       {found.path}")
     print(f"paragraph:  {found.paragraph}")
     print(f"offsets:    {found.start}..{found.end} (start inclusive, end exclusive)")
-    print(f"quote:      {found.quote}")
+    print(f"quote:      {printable(found.quote)}")
     print()
     print(
         provenance_block(
@@ -75,3 +102,17 @@ def run(args: argparse.Namespace) -> int:
         end="",
     )
     return 0
+
+
+def _expand(ds: Any, text: str) -> Any:
+    """The IRI a CURIE or ``<IRI>`` names, with the project's prefixes."""
+    from rdflib import URIRef
+
+    from graph.errors import InputError
+
+    if text.startswith("<") or text.startswith(("http://", "https://")):
+        return URIRef(text.strip("<>"))
+    try:
+        return ds.namespace_manager.expand_curie(text)
+    except ValueError:
+        raise InputError(f"unknown prefix in {text!r} (use kzr:name or a full IRI)") from None

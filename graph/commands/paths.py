@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from graph.commands import add_input_options, add_subcommand, emit
+from graph.terminal import printable
 
 NAME = "paths"
 
@@ -58,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--max-length must be 1 or more")
     if args.limit < 0:
         raise InputError("--limit must be 0 or more")
-    graph = to_networkx(load_graph(args.ontology, args.data))
+    ds = load_graph(args.ontology, args.data)
+    graph = to_networkx(ds)
     found = shortest_paths(  # one more than asked: whether the limit cut any off
         graph,
         args.source,
@@ -71,7 +73,9 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         emit(to_json([path.to_dict(graph) for path in found]), args.output)
     elif found:
-        emit(format_paths(graph, found, sources=not args.no_sources, more=more), args.output)
+        text = format_paths(graph, found, sources=not args.no_sources, more=more)
+        text += _links_section(ds, graph, args.source, args.target, sources=not args.no_sources)
+        emit(printable(text, newlines=True), args.output)
     if more:
         print(
             f"kzgraph: showing {args.limit} of more than {args.limit} shortest paths (--limit)",
@@ -80,6 +84,22 @@ def run(args: argparse.Namespace) -> int:
     if not found:
         a, b = resolve(graph, args.source), resolve(graph, args.target)
         within = f" of at most {args.max_length} steps" if args.max_length else ""
-        print(f"No path{within} between {describe(graph, a)} and {describe(graph, b)}.")
+        print(printable(f"No path{within} between {describe(graph, a)} and {describe(graph, b)}."))
         return 1
     return 0
+
+
+def _links_section(ds: Any, graph: Any, source: str, target: str, sources: bool) -> str:
+    """The external links of both ends, with their status (exact/close, verified/reconciled/
+    pending, last checked); nothing when neither end has any."""
+    from graph.linking import external_links, format_external_links, printable
+    from graph.resolve import describe, resolve
+
+    blocks = []
+    for node in dict.fromkeys((resolve(graph, source), resolve(graph, target))):
+        links = external_links(ds, node)
+        if links:
+            blocks.append(
+                f"{printable(describe(graph, node))}\n" + format_external_links(links, sources)
+            )
+    return "\nExternal links\n" + "".join(blocks) if blocks else ""

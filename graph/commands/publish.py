@@ -7,7 +7,7 @@ import os
 import sys
 from typing import Any
 
-from graph.commands import add_input_options, add_subcommand
+from graph.commands import add_input_options, add_subcommand, check_url
 
 NAME = "publish"
 PASSWORD_VARIABLE = "KZGRAPH_ENDPOINT_PASSWORD"
@@ -20,8 +20,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "load the graph into a SPARQL store (Graph Store Protocol)",
         "PUT every named graph to a SPARQL 1.1 Graph Store Protocol service (graph names kept,\n"
         "each graph replaced), plus the merge of all graphs as the default graph, then check\n"
-        "through the query endpoint that every triple arrived. The password for --user comes\n"
-        f"from ${PASSWORD_VARIABLE}.",
+        "through the query endpoint that every triple arrived. With a SPARQL Update endpoint\n"
+        "(--update; by default the query endpoint's URL with /query changed to /update, as\n"
+        "Oxigraph and Fuseki name it) the graphs are staged under temporary names and switched\n"
+        "in by one update request, so readers never see a mix of old and new graphs; without\n"
+        "one they are replaced one by one. The password for --user comes from\n"
+        f"${PASSWORD_VARIABLE}.",
         "kzgraph publish --endpoint http://127.0.0.1:7878/query --graph-store http://127.0.0.1:7878/store",
     )
     parser.add_argument(
@@ -31,6 +35,17 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--graph-store",
         metavar="URL",
         help="the Graph Store Protocol endpoint (default: the query endpoint)",
+    )
+    parser.add_argument(
+        "--update",
+        metavar="URL",
+        help="the SPARQL Update endpoint that switches the staged graphs in (default: the query"
+        " endpoint with /query changed to /update, when it ends so)",
+    )
+    parser.add_argument(
+        "--no-staging",
+        action="store_true",
+        help="replace graphs one by one, without staging and one switch",
     )
     parser.add_argument("--user", help="user name for HTTP authentication of the writes")
     parser.add_argument(
@@ -51,6 +66,12 @@ def run(args: argparse.Namespace) -> int:
     from graph.sandbox import check_query
     from graph.stores import EndpointStore, publish
 
+    check_url(args.endpoint, "--endpoint")
+    if args.graph_store:
+        check_url(args.graph_store, "--graph-store")
+    if args.update:
+        check_url(args.update, "--update")
+    update = None if args.no_staging else args.update or update_endpoint_for(args.endpoint)
     dataset = load_graph(args.ontology, args.data)
     report = publish(
         dataset,
@@ -59,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
         password=os.environ.get(PASSWORD_VARIABLE),
         auth=args.auth,
         default_graph=not args.no_default_graph,
+        update=update,
     )
     # read back through the query endpoint: every graph with its number of triples
     names = named_graphs(dataset)
@@ -81,9 +103,20 @@ def run(args: argparse.Namespace) -> int:
             f" e.g. <{missing[0]}>"
             f" has {found.get(missing[0], 0)} triples, expected {expected[missing[0]]}"
         )
+    how = f", switched in at once by {update}" if report.atomic else ", one by one"
     print(
         f"kzgraph: published {report.graphs} graphs ({report.triples} triples) to"
-        f" {report.graph_store}; {args.endpoint} returns all of them",
+        f" {report.graph_store}{how}; {args.endpoint} returns all of them",
         file=sys.stderr,
     )
     return 0
+
+
+def update_endpoint_for(endpoint: str) -> str | None:
+    """``.../query`` -> ``.../update`` (Oxigraph's and Fuseki's names); else None."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(endpoint)
+    if not parts.path.endswith("/query"):
+        return None
+    return urlunsplit(parts._replace(path=parts.path[: -len("query")] + "update", query=""))

@@ -6,7 +6,14 @@ import argparse
 import sys
 from typing import Any, cast
 
-from graph.commands import add_input_options, add_output_option, add_subcommand, emit
+from graph.commands import (
+    add_input_options,
+    add_output_option,
+    add_subcommand,
+    check_url,
+    emit,
+    positive_seconds,
+)
 from graph.errors import InputError
 
 NAME = "query"
@@ -60,6 +67,8 @@ def store_spec(args: argparse.Namespace, read_only: bool = True) -> Any:
         raise InputError("--store oxigraph needs --location DIR")
     if kind == "endpoint" and not args.endpoint:
         raise InputError("--store endpoint needs --endpoint URL")
+    if args.endpoint:
+        check_url(args.endpoint, "--endpoint")
     spec = StoreSpec(
         kind=cast(StoreKind, kind),
         location=args.location,
@@ -99,7 +108,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=positive_seconds,
         metavar="SECONDS",
         help="stop the query after this long (runs it in a sandboxed worker process)",
     )

@@ -7,7 +7,7 @@ import os
 import sys
 from typing import Any
 
-from graph.commands import add_subcommand
+from graph.commands import add_subcommand, port_number
 from graph.commands.query import add_store_options, store_spec
 from graph.errors import InputError
 
@@ -33,7 +33,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "kzgraph serve --port 8000\nkzgraph serve --store oxigraph --location ./kzgraph-store",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    parser.add_argument("--port", type=port_number, default=8000, help="port (default: 8000)")
     parser.add_argument(
         "--workers",
         type=int,

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from graph.commands import add_input_options, add_output_option, add_subcommand, emit
+from graph.terminal import printable
 
 NAME = "stats"
 
@@ -17,7 +18,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         NAME,
         "count resources, predicates and graphs",
         "Count resources by class, triples by predicate and named graphs by kind (evidence,\n"
-        "provenance, sources, ontology, inferred), with totals.",
+        "provenance, sources, ontology, inferred), with totals, and the links to other\n"
+        "datasets by state: verified (curated against a cited record), reconciled (accepted\n"
+        "by `kzgraph link` with a score) and pending, per target dataset.",
         "kzgraph stats --format markdown -o stats.md",
     )
     parser.add_argument(
@@ -39,8 +42,8 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         text = json.dumps(summary, indent=2, ensure_ascii=False) + "\n"
     elif args.format == "markdown":
-        text = format_markdown(summary)
+        text = printable(format_markdown(summary), newlines=True)
     else:
-        text = format_table(summary)
+        text = printable(format_table(summary), newlines=True)
     emit(text, args.output)
     return 0

@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from graph.commands import add_input_options, add_subcommand, emit
+from graph.terminal import printable
 
 NAME = "timeline"
 
@@ -48,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
     if args.plot:
         plot_timeline(entries, args.plot)
     if args.format == "text":
-        emit(format_timeline(entries, sources=not args.no_sources), args.output)
+        text = format_timeline(entries, sources=not args.no_sources)
+        emit(printable(text, newlines=True), args.output)
     else:
         rows = []
         for entry in entries:

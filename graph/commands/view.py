@@ -24,10 +24,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "Click a node or an edge for its details and the evidence quotes it rests on; search\n"
         "by name; filter by kind, relation and date. Provenance, ontology and inferred triples\n"
         "are left out. --focus shows one entity's neighbourhood; --query the graph a CONSTRUCT\n"
-        "query returns, or the ?s ?p ?o rows of a SELECT (with --focus, the neighbourhood\n"
-        "within it). ENTITY is a label, a prefixed name (kzr:igor-rogov) or an IRI.",
+        "query returns, the ?s ?p ?o rows of a SELECT, or else the entities a SELECT's rows\n"
+        "name with the facts among them (with --focus, the neighbourhood within it); a\n"
+        "catalogue name works as in `kzgraph query`. ENTITY is a label, a prefixed name\n"
+        "(kzr:igor-rogov) or an IRI.",
         'kzgraph view --focus "Igor Rogov" --depth 2 -o rogov.html\n'
-        "kzgraph view --query my-construct.rq -o result.html",
+        "kzgraph view --query treaty-to-measures -o treaties.html",
     )
     parser.add_argument(
         "-o",
@@ -45,7 +47,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="steps around --focus to include (default: 1)",
     )
     parser.add_argument(
-        "--query", metavar="FILE.rq", help="draw the result of this SPARQL file ('-': stdin)"
+        "--query",
+        metavar="FILE.rq|NAME",
+        help="draw the result of this SPARQL file or catalogue query (`kzgraph query --list`;"
+        " '-': stdin)",
     )
     parser.add_argument(
         "--literals", action="store_true", help="draw literal values (dates, numbers) as nodes"
@@ -63,11 +68,25 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def read_query_file(name: str) -> str:
-    """The SPARQL text of a file, or of standard input for ``-``."""
+    """The SPARQL text of a file, of a catalogue query (``kzgraph query --list``), or of
+    standard input for ``-``."""
+    from graph.catalogue import list_queries
+
     if name == "-":
         return sys.stdin.read()
+    path = Path(name)
+    if not path.exists():
+        wanted = name.removesuffix(".rq")
+        for entry in list_queries():
+            if entry.name == wanted:
+                return entry.text
+        if "/" not in name and "\\" not in name:
+            known = ", ".join(q.name for q in list_queries()) or "none"
+            raise InputError(
+                f"no such file, and no catalogue query named {wanted!r} (known: {known})", name
+            )
     try:
-        return Path(name).read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         raise InputError(f"cannot read query: {reason}", name) from None

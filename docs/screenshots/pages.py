@@ -1,0 +1,113 @@
+"""Screenshots of the web pages, at 1440 px and at 390 px (a phone), into docs/img/.
+
+Run from the repository root (needs Debian's chromium and the ``test`` extra for Playwright)::
+
+    python docs/screenshots/pages.py
+
+It starts ``kzgraph serve`` on a free loopback port, opens each page in headless Chromium,
+and writes ``docs/img/pages-<page>-<width>.png``; the server stops when it is done.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+OUT = REPO / "docs" / "img"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+WIDTHS = {1440: 900, 390: 844}
+#: name -> (path, what to wait for, script run before the picture)
+PAGES: dict[str, tuple[str, str, str | None]] = {
+    "query": ("/", ".yasr table.dataTable", "amendment-changes"),
+    "query-timeline": ("/", ".kz-timeline", "timeline"),
+    "search": ("/search?q=commission", "#results", None),
+    "suggestions": ("/index", "#search-suggestions a", "type:venice"),
+    "entity": ("/id/igor-rogov", "#claims", None),
+    "measure": ("/id/lower-party-registration-threshold", "#changes", None),
+    "source": ("/id/article-new-human-rights-amendment", "#source-document", None),
+    "index": ("/index", ".kind-group", None),
+    "ontology": ("/ontology#alignedWith", "#alignedWith", None),
+    "void": ("/void", "#subsets", None),
+    "not-found": ("/id/igor-rogv", "#did-you-mean", None),
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"kzgraph serve exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit(f"{url} did not answer within {timeout} s")
+
+
+def prepare(page: object, step: str | None) -> None:
+    """Run an example query or type into the search box before the picture."""
+    if step is None:
+        return
+    if step.startswith("type:"):
+        page.fill("#site-search", step[5:])  # type: ignore[attr-defined]
+        return
+    page.wait_for_selector(".yasqe .CodeMirror")  # type: ignore[attr-defined]
+    page.locator(f"button.example[data-name='{step}']").click()  # type: ignore[attr-defined]
+    page.wait_for_selector(".yasr table.dataTable")  # type: ignore[attr-defined]
+    if step == "timeline":
+        page.locator(".yasr .select_timeline").click()  # type: ignore[attr-defined]
+    page.locator("#example-description").scroll_into_view_if_needed()  # type: ignore[attr-defined]
+
+
+def main() -> int:
+    from playwright.sync_api import sync_playwright
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "graph.cli", "serve", "--port", str(port)],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(f"{base}/static/kzgraph.css", server)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            for width, height in WIDTHS.items():
+                for name, (path, ready, step) in PAGES.items():
+                    context = browser.new_context(viewport={"width": width, "height": height})
+                    page = context.new_page()
+                    page.goto(base + path)
+                    prepare(page, step)
+                    page.wait_for_selector(ready, timeout=30000)
+                    target = OUT / f"pages-{name}-{width}.png"
+                    page.screenshot(path=str(target))
+                    print(target.relative_to(REPO))
+                    context.close()
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(20)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
