@@ -82,6 +82,7 @@ _CURIES = {
     "schema:name": "name",
     "schema:alternateName": "alternative name",
     "schema:description": "description",
+    "schema:jobTitle": "job title",
     "schema:about": "about",
     "schema:author": "author",
     "schema:text": "text",

@@ -852,8 +852,11 @@ def _select_quads(store: Store, where: str, max_rows: int | None) -> list[tuple[
     from graph.sandbox import check_query
 
     text = f"SELECT ?s ?p ?o ?g WHERE {{ {where} }}"
-    rows = store.query(check_query(text, parse=False), max_rows).rows()
+    rows = store.query(check_query(text), max_rows).rows()
     return [tuple(t for t in r if t is not None) for r in rows if None not in r]
+
+
+OWL_ANNOTATED_SOURCE = "http://www.w3.org/2002/07/owl#annotatedSource"
 
 
 class _Gathered:
@@ -904,6 +907,16 @@ class _Gathered:
                 self.max_rows,
             )
         self.add(prov_rows)
+        # how each link out stands: the kz:Alignment records whose source is one of these
+        sources = sorted(i for i in iris if i.startswith(self.kzg.rsplit("graph/", 1)[0]))
+        for values in self._values("e", sources):
+            self.add(
+                _select_quads(
+                    self.store,
+                    f"{values} GRAPH ?g {{ ?s <{OWL_ANNOTATED_SOURCE}> ?e ; ?p ?o }}",
+                    self.max_rows,
+                )
+            )
         agents = {str(r[2]) for r in prov_rows if isinstance(r[2], URIRef)}
         if agents - self.described:
             agent_rows = self.describe_plain(agents)

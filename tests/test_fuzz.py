@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from graph.catalogue import list_queries
 from graph.cli import main
+from tests.conftest import problem_lines
 from tests.reliability import kzgraph_serve, scale
 
 CATALOGUE = [q.text for q in list_queries()]
@@ -202,7 +203,7 @@ def test_query_command_never_crashes(text, fmt, capsys, monkeypatch):
     assert code in (0, 1, 2), err
     assert "Traceback" not in err
     if code != 0:
-        lines = [line for line in err.splitlines() if line.strip()]
+        lines = [line for line in problem_lines(err) if line.strip()]
         assert len(lines) == 1 and lines[0].startswith("kzgraph: "), err
 
 

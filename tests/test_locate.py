@@ -203,8 +203,8 @@ def test_a_missing_source_text_fails_naming_where_it_was_looked_for(tmp_path):
     problems = _problems(tmp_path)
     assert problems == [
         "https://w3id.org/kzgraph/id/source-mini: the registered source text source.txt is"
-        f" missing (looked in {tmp_path}); put it there or name its folder with --seeds or"
-        " $KZGRAPH_SEEDS"
+        f" missing (looked in {tmp_path}); put it there, name its folder with --seeds or"
+        " $KZGRAPH_SEEDS, or build --without-source-texts to leave its quotes unchecked"
     ]
 
 

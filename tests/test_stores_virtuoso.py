@@ -77,11 +77,16 @@ def test_wrong_password_is_refused_with_the_status(virtuoso, monkeypatch, capsys
 #: Virtuoso 7.2's SPARQL compiler fails on a VALUES row of constants bound inside GRAPH ?g
 #: ("SP031 ... ssg_print_rvr_fixed_val(): no SPART_VARR_FIXED"): an engine bug, pinned here.
 VIRTUOSO_BUGS = {"triple-provenance": "SP031 internal error on VALUES (?s ?p ?o) inside GRAPH"}
+#: Virtuoso 7.2 reads the string literals of a query's text as Latin-1: the curly quotes and
+#: arrows this query writes into its answers come back as "?" (the data itself reads fine).
+VIRTUOSO_WRONG = {"amendment-changes": "non-Latin-1 characters in the query's strings become '?'"}
 
 
 def _case(entry):  # type: ignore[no-untyped-def]
     bug = VIRTUOSO_BUGS.get(entry.name)
     marks = [pytest.mark.xfail(reason=bug, strict=True, raises=QuerySyntaxError)] if bug else []
+    if entry.name in VIRTUOSO_WRONG:
+        marks.append(pytest.mark.xfail(reason=VIRTUOSO_WRONG[entry.name], strict=True))
     return pytest.param(entry, marks=marks, id=entry.name)
 
 
@@ -90,7 +95,9 @@ def test_catalogue_on_virtuoso_matches_memory(published, dataset, entry):
     remote = EndpointStore(f"{published}/sparql")
     got = normalise(remote.query(check_query(entry.text)).rows(), entry.text)
     expected = normalise(MemoryStore(dataset).query(check_query(entry.text)).rows(), entry.text)
-    assert got == expected and got
+    # compared as sets: Virtuoso's default graph is the union of its graphs as a bag (a triple
+    # stated in several evidence graphs matches once per graph), not their merge
+    assert set(got) == set(expected) and got
 
 
 def test_cli_query_on_virtuoso(published, capsys):
