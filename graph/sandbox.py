@@ -28,7 +28,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -991,6 +990,49 @@ def run_isolated(
     return value
 
 
+class _DaemonThreads:
+    """A thread pool whose threads never hold up the interpreter's exit: a runaway evaluation
+    cannot be interrupted, and ``concurrent.futures`` would wait for it at exit (a server
+    process leaves with ``os._exit``; tests and notebooks must not hang)."""
+
+    def __init__(self, size: int) -> None:
+        import queue
+
+        self._work: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._size = size
+        self._started = 0
+        self._lock = threading.Lock()
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
+        from concurrent.futures import Future
+
+        future: Future[Any] = Future()
+        self._work.put((future, fn, args))
+        with self._lock:
+            if self._started < self._size:  # threads start on demand, after the lockdown
+                self._started += 1
+                name = f"kzgraph-query_{self._started}"
+                threading.Thread(target=self._worker, daemon=True, name=name).start()
+        return future
+
+    def _worker(self) -> None:
+        while True:
+            item = self._work.get()
+            if item is None:
+                return
+            future, fn, args = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn(*args))
+            except BaseException as exc:
+                future.set_exception(exc)
+
+    def shutdown(self) -> None:
+        for _ in range(self._started):
+            self._work.put(None)
+
+
 class QueryRunner:
     """Runs the operations of :func:`run_op` in this process, off the event loop.
 
@@ -1029,7 +1071,7 @@ class QueryRunner:
         self.on_overrun = on_overrun
         self.on_update = on_update
         self.overrun = False
-        self._executor = ThreadPoolExecutor(self.threads, thread_name_prefix="kzgraph-query")
+        self._executor = _DaemonThreads(self.threads)
         self._slots: Any = None  # an asyncio.Semaphore of the serving loop
         self._slots_loop: Any = None
         self._update_lock = threading.Lock()
@@ -1082,7 +1124,7 @@ class QueryRunner:
             raise StoreUnavailable(
                 f"all {self.threads} query threads are busy; try again shortly"
             ) from None
-        future = loop.run_in_executor(self._executor, self._run, op, args)
+        future = asyncio.wrap_future(self._executor.submit(self._run, op, args), loop=loop)
         future.add_done_callback(lambda _f: slots.release())  # a runaway keeps its slot
         remaining = max(limit - (loop.time() - started), 0.001)
         try:
@@ -1097,7 +1139,7 @@ class QueryRunner:
             ) from None
 
     def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._executor.shutdown()
         self.store.close()
 
     def __enter__(self) -> QueryRunner:
