@@ -9,13 +9,13 @@ Two layers, both structural:
    name graphs of this dataset (IRIs under the project base), and ``LOAD`` is always refused.
    A query that cannot hold those keywords at all is cleared by reading it, without rdflib.
    rdflib is also told not to fetch the graphs a query names (``SPARQL_LOAD_GRAPHS = False``).
-2. :class:`WorkerPool` runs queries in worker processes. A worker that exceeds the time limit is
-   killed and replaced, so a slow query neither runs on nor blocks other clients. Each worker
-   drops its network (a private, empty network namespace where the kernel allows it) and
-   installs an audit hook (:func:`sys.addaudithook`) that refuses socket connections, URL
-   opening, file writes, file reads outside the Python installation, and subprocesses; when
-   the store is a remote endpoint or ``SERVICE`` endpoints are allowed, exactly those hosts
-   and ports stay reachable.
+2. :func:`lockdown` locks a server process down (:mod:`graph.serving`): it drops its network
+   (a private, empty network namespace where the kernel allows it) and installs an audit hook
+   (:func:`sys.addaudithook`) that refuses socket connections, URL opening, file writes, file
+   reads outside the Python installation, and subprocesses; when the store is a remote
+   endpoint, exactly its host and port stay reachable. :class:`QueryRunner` answers there
+   under a time limit: a query that overruns is answered 503 and its process replaced, so a
+   slow query neither runs on nor blocks other clients.
 """
 
 from __future__ import annotations
@@ -23,12 +23,11 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import queue
 import re
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -41,14 +40,13 @@ from graph.query import (
     QuerySyntaxError,
     QueryTimeout,
     StoreUnavailable,
-    UpdateRefused,
     output_format,
 )
 from graph.stores import Store, StoreSpec, open_store
 from graph.syntax import PARSER_LOCK, query_syntax_error
 
-if TYPE_CHECKING:  # rdflib and multiprocessing load only when a query needs the full check
-    from multiprocessing.connection import Connection
+if TYPE_CHECKING:  # rdflib loads only when a query needs the full check
+    import socket
 
     from rdflib.plugins.sparql.parserutils import CompValue
     from rdflib.plugins.sparql.sparql import Query
@@ -640,6 +638,8 @@ def install_audit_hook(
                 raise PermissionError(f"kzgraph sandbox: reading {name} is not allowed")
         elif event == "socket.connect":
             address = args[1]
+            if isinstance(address, str) and address in names:  # the SERVICE relay's socket
+                return
             if not (isinstance(address, tuple) and (str(address[0]), address[1]) in reachable):
                 raise PermissionError(f"kzgraph sandbox: connecting to {address} is not allowed")
         elif event == "socket.getaddrinfo":
@@ -662,25 +662,67 @@ def _readable_roots() -> list[str]:
     return sorted(roots)
 
 
-def run_op(store: Store, policy: Policy, op: str, args: tuple[Any, ...]) -> Any:
-    """The operations a worker offers (a fixed table: the pipe carries no code)."""
+class AnswerTooLarge(QueryError):  # noqa: N818 - named like TooManyRows
+    """The serialised answer exceeds the server's byte cap."""
+
+    http_status = 422
+
+
+class EngineFailure(QueryError):  # noqa: N818 - named like QueryRefused
+    """The engine failed in a way no query should cause (a bug): the server answers 500."""
+
+    http_status = 500
+
+
+class UpdateJournalFull(QueryError):  # noqa: N818 - named like QueryRefused
+    """The in-memory store's update journal reached its bound."""
+
+    http_status = 507
+
+
+#: Query texts longer than this are checked without the guard's cache, so that a cache keyed on
+#: request text holds at most 512 short texts (distinct 99 KB POSTs would fill memory).
+CACHED_TEXT_CHARS = 4096
+
+
+def _check(text: str, policy: Policy) -> CheckedQuery:
+    if len(text) > CACHED_TEXT_CHARS:
+        return check_query.__wrapped__(text, policy)
+    return check_query(text, policy)
+
+
+def _capped(data: bytes, max_bytes: int | None) -> bytes:
+    if max_bytes is not None and len(data) > max_bytes:
+        raise AnswerTooLarge(
+            f"the answer is larger than the server's cap of {max_bytes:,} bytes and was"
+            " stopped; select fewer or shorter values, or add LIMIT"
+        )
+    return data
+
+
+def run_op(
+    store: Store, policy: Policy, op: str, args: tuple[Any, ...], max_bytes: int | None = None
+) -> Any:
+    """The operations a server offers its pages and endpoint (a fixed table).
+
+    ``max_bytes`` caps the serialised answer of ``query`` (the engine's own payload is checked
+    before it is converted, so an oversized answer is never serialised twice).
+    """
     if op == "query":
         text, result_fmt, graph_fmt, max_rows = args
-        checked = check_query(text, policy)
+        checked = _check(text, policy)
         answer = store.query(checked, max_rows)
+        if max_bytes is not None:
+            _capped(answer.payload, max_bytes)
         out = output_format(graph_fmt if answer.is_graph else result_fmt, answer.form)
-        return answer.form, out.media_type, answer.serialize(out), answer.count
+        return answer.form, out.media_type, _capped(answer.serialize(out), max_bytes), answer.count
     if op == "answer":
         text, max_rows = args
-        answer = store.query(check_query(text, policy), max_rows)
+        answer = store.query(_check(text, policy), max_rows)
         return answer.form, answer.payload, answer.payload_format.media_type, answer.count
     if op == "update":
         (text,) = args
         store.update(check_update(text, policy))
-        return None
-    if op == "replay":
-        for text in args[0]:
-            store.update(text)
         return None
     if op == "entity":
         from graph.entity import describe_entity
@@ -730,261 +772,378 @@ def run_op(store: Store, policy: Policy, op: str, args: tuple[Any, ...]) -> Any:
     raise QueryError(f"unknown operation {op!r}")
 
 
-def lockdown(store: Store, spec: StoreSpec, policy: Policy, isolate: bool) -> bool:
+def limit_memory(megabytes: int | None) -> None:
+    """Cap this process's data memory (RLIMIT_DATA): past it allocations fail, so a runaway
+    query ends in an error or the death of this one process, never the machine's memory."""
+    if not megabytes:
+        return
+    import resource
+
+    limit = megabytes * 2**20
+    _soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
+
+
+def pipe(a: socket.socket, b: socket.socket) -> None:
+    """Copy bytes both ways between two connected sockets until either side closes."""
+    import socket
+
+    def one_way(src: socket.socket, dst: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while chunk := src.recv(65536):
+                dst.sendall(chunk)
+        with contextlib.suppress(OSError):
+            dst.shutdown(socket.SHUT_WR)
+
+    other = threading.Thread(target=one_way, args=(b, a), daemon=True)
+    other.start()
+    one_way(a, b)
+    other.join()
+    for sock in (a, b):
+        with contextlib.suppress(OSError):
+            sock.close()
+
+
+def _loopback_up() -> None:
+    """Bring up ``lo`` in this (new, empty) network namespace."""
+    import fcntl
+    import socket
+    import struct
+
+    siocgifflags, siocsifflags, iff_up = 0x8913, 0x8914, 0x1
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        request = struct.pack("16sH22x", b"lo", 0)
+        flags = struct.unpack("16sH22x", fcntl.ioctl(sock, siocgifflags, request))[1]
+        fcntl.ioctl(sock, siocsifflags, struct.pack("16sH22x", b"lo", flags | iff_up))
+
+
+def _service_hosts(services: Iterable[str]) -> dict[tuple[str, int], str]:
+    """(host, port) of each allowed endpoint -> the loopback address it is reached at here."""
+    targets: dict[tuple[str, int], str] = {}
+    names: dict[str, str] = {}
+    for url in services:
+        parts = urlsplit(url)
+        if not parts.hostname:
+            continue
+        host = parts.hostname
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        if host in ("localhost", "127.0.0.1") or host.startswith("127."):
+            address = "127.0.0.1" if host == "localhost" else host
+        else:
+            address = names.setdefault(host, f"127.0.0.{len(names) + 2}")
+        targets[(host, port)] = address
+    return targets
+
+
+def _hosts_override(targets: dict[tuple[str, int], str]) -> None:
+    """Make this process resolve each allowed host name to its loopback address: a private
+    mount namespace with its own /etc/hosts (the host's is untouched)."""
+    import ctypes
+    import tempfile
+
+    named = {host: address for (host, _port), address in targets.items() if host != address}
+    named.pop("localhost", None)
+    if not named:
+        return
+    clone_newns, ms_rec, ms_private, ms_bind = 0x00020000, 0x4000, 0x40000, 0x1000
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(clone_newns) != 0:
+        raise OSError(ctypes.get_errno(), "cannot make a private mount namespace")
+    if libc.mount(None, b"/", None, ms_rec | ms_private, None) != 0:
+        raise OSError(ctypes.get_errno(), "cannot make the mounts private")
+    lines = ["127.0.0.1 localhost", "::1 localhost"]
+    lines += [f"{address} {host}" for host, address in named.items()]
+    with tempfile.NamedTemporaryFile("w", prefix="kzgraph-hosts-", delete=False) as f:
+        f.write("\n".join(lines) + "\n")
+    try:
+        if libc.mount(f.name.encode(), b"/etc/hosts", None, ms_bind, None) != 0:
+            raise OSError(ctypes.get_errno(), "cannot mount a private /etc/hosts")
+    finally:
+        os.unlink(f.name)  # the mount keeps the file
+
+
+def _start_relay_listeners(targets: dict[tuple[str, int], str], relay: str) -> None:
+    """Listen on loopback, in this namespace, for each allowed endpoint; hand each connection
+    to the supervisor's relay (a Unix socket), which connects only to allowed endpoints."""
+    import socket
+
+    def forward(client: socket.socket, host: str, port: int) -> None:
+        upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            upstream.connect(relay)
+            upstream.sendall(f"{host} {port}\n".encode())
+        except OSError:
+            client.close()
+            upstream.close()
+            return
+        pipe(client, upstream)
+
+    def accept(listener: socket.socket, host: str, port: int) -> None:
+        while True:
+            client, _peer = listener.accept()
+            threading.Thread(target=forward, args=(client, host, port), daemon=True).start()
+
+    for (host, port), address in targets.items():
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((address, port))
+        listener.listen(64)
+        threading.Thread(target=accept, args=(listener, host, port), daemon=True).start()
+
+
+def lockdown(
+    store: Store,
+    spec: StoreSpec,
+    policy: Policy,
+    isolate: bool,
+    reach_services: bool = False,
+    relay: str | None = None,
+) -> bool:
     """Warm ``store`` up, then lock this process down; True if it now has no network at all.
 
     The parser and evaluation modules are imported while files may still be read; then the
-    process leaves the network (a private, empty namespace, unless the store or the policy
-    needs some hosts) and installs the audit hook. Sockets it already holds (a listening one)
-    keep working. Call it before starting threads: a namespace is per thread.
+    process leaves the network (a private, empty namespace, unless the store itself is a remote
+    endpoint) and installs the audit hook. Sockets it already holds (a listening one) keep
+    working. SERVICE endpoints on the allow-list keep the network only with ``reach_services``
+    (``kzgraph query``, a process of the user's own): Oxigraph's HTTP client ignores the audit
+    hook, so a server never asks for it. Call it before starting threads: a namespace is per
+    thread.
     """
     store.query(check_query("ASK { ?s ?p ?o }", policy), 1)
     check_update("INSERT DATA { <urn:x:a> <urn:x:b> <urn:x:c> }", policy)
-    urls = list(policy.allowed_services) + ([spec.endpoint] if spec.endpoint else [])
+    urls = [spec.endpoint] if spec.endpoint else []
+    if reach_services:
+        urls += policy.allowed_services
     reachable, names = _allowed_addresses(urls)
     isolated = _isolate_network() if isolate and not urls else False
+    if isolated and relay is not None and policy.allowed_services:
+        # SERVICE endpoints on the allow-list: reached through the supervisor's relay only
+        targets = _service_hosts(policy.allowed_services)
+        _loopback_up()
+        try:
+            _hosts_override(targets)
+        except OSError as exc:  # endpoints given by address still work
+            print(
+                f"kzgraph: SERVICE endpoints named by host are unreachable: {exc}", file=sys.stderr
+            )
+        _start_relay_listeners(targets, relay)
+        names.add(relay)
+        # Python clients (rdflib's SERVICE) pass the audit hook for these listeners only
+        reachable.update((address, port) for (_host, port), address in targets.items())
+        names.update(host for host, _port in targets)
+        names.update(targets.values())
     install_audit_hook(_readable_roots(), reachable, names)
     return isolated
 
 
-def worker_main(conn: Connection, spec: StoreSpec, policy: Policy, isolate: bool) -> None:
-    """A query worker: open the store, lock the process down, then answer until EOF."""
+def _isolated_main(conn: Any, spec: StoreSpec, policy: Policy, op: str, args: Any) -> None:
+    """One operation in a process of its own: open the store, lock down, answer, exit."""
     try:
         import rdflib.plugins.sparql as rdflib_sparql
 
         rdflib_sparql.SPARQL_LOAD_GRAPHS = False
         store = open_store(spec)
-        isolated = lockdown(store, spec, policy, isolate)
+        lockdown(store, spec, policy, isolate=True, reach_services=True)
+        conn.send(("ok", run_op(store, policy, op, args)))
+    except QueryError as exc:
+        conn.send(("error", exc))
+    except PermissionError as exc:
+        conn.send(("error", QueryRefused(str(exc))))
     except Exception as exc:
-        conn.send(("failed", f"{type(exc).__name__}: {exc}"))
-        return
-    conn.send(("ready", isolated))
-    while True:
-        try:
-            op, args = conn.recv()
-        except (EOFError, OSError):
-            return
-        try:
-            conn.send(("ok", run_op(store, policy, op, args)))
-        except QueryError as exc:
-            conn.send(("error", type(exc).__name__, exc.message))
-        except PermissionError as exc:
-            conn.send(("error", "QueryRefused", str(exc)))
-        except Exception as exc:
-            conn.send(("error", "QueryError", f"the query failed: {type(exc).__name__}: {exc}"))
+        conn.send(("error", EngineFailure(f"the query failed: {type(exc).__name__}: {exc}")))
 
 
-_ERRORS: dict[str, type[QueryError]] = {
-    cls.__name__: cls
-    for cls in (
-        QueryError,
-        QuerySyntaxError,
-        QueryRefused,
-        UpdateRefused,
-        QueryTimeout,
-        StoreUnavailable,
-    )
-}
+def run_isolated(
+    spec: StoreSpec, policy: Policy, op: str, args: tuple[Any, ...], timeout: float
+) -> Any:
+    """Run one operation of :func:`run_op` in a locked-down process, killed after ``timeout``
+    seconds (``kzgraph query --timeout``).
 
-
-def _error(name: str, message: str) -> QueryError:
-    from graph.query import TooManyRows
-
-    cls: type[QueryError] = {**_ERRORS, "TooManyRows": TooManyRows}.get(name, QueryError)
-    return cls(message)
-
-
-# -- The pool --
-
-
-class _Worker:
-    def __init__(self, process: Any, conn: Connection) -> None:
-        self.process = process
-        self.conn = conn
-        self.synced = 0  # journal entries applied (memory store with updates)
-        self.isolated = False
-        self.dead = False
-
-    def kill(self) -> None:
-        self.dead = True
-        with contextlib.suppress(Exception):
-            self.process.kill()
-            self.process.join(5)
-        with contextlib.suppress(Exception):
-            self.conn.close()
-
-
-class WorkerPool:
-    """Query workers in separate processes, killed and replaced when a query overruns.
-
-    Args:
-        spec: the store each worker opens (its own copy, or the same files read-only).
-        policy: what queries may reach beyond the dataset.
-        size: number of workers, i.e. queries answered at the same time.
-        timeout: seconds a query may run; the same to wait for a free worker.
-        isolate: give workers no network at all (unless the spec or policy needs some).
+    Raises:
+        QueryTimeout: the operation ran longer than ``timeout``.
+        QueryError: what the operation raised.
     """
+    import multiprocessing
 
-    def __init__(
-        self,
-        spec: StoreSpec,
-        policy: Policy = Policy(),
-        size: int = 2,
-        timeout: float = 10.0,
-        isolate: bool = True,
-        start_timeout: float = 120.0,
-    ) -> None:
-        import multiprocessing
-
-        self.spec = spec
-        self.policy = policy
-        self.size = max(1, size)
-        self.timeout = timeout
-        self.isolate = isolate
-        self.start_timeout = start_timeout
-        self.replicate_updates = spec.kind == "memory"
-        self.journal: list[str] = []
-        self._idle: queue.Queue[_Worker] = queue.Queue()
-        self._update_lock = threading.Lock()
-        self._closed = False
-        self._ctx = multiprocessing.get_context("forkserver")
-        self._ctx.set_forkserver_preload(["graph.sandbox", "graph.entity"])
-        from concurrent.futures import ThreadPoolExecutor
-
-        self._executor = ThreadPoolExecutor(max_workers=64, thread_name_prefix="kzgraph-query")
-        self.isolated = False
-
-    # lifecycle
-
-    def start(self) -> WorkerPool:
-        """Start every worker and wait until each has opened its store."""
-        started = [self._spawn() for _ in range(self.size)]
-        for worker in started:
-            self._await_ready(worker)
-            self._idle.put(worker)
-        return self
-
-    def _spawn(self) -> _Worker:
-        parent, child = self._ctx.Pipe(duplex=True)
-        process = self._ctx.Process(
-            target=worker_main,
-            args=(child, self.spec, self.policy, self.isolate),
-            daemon=True,
-            name="kzgraph-query-worker",
-        )
-        process.start()
-        child.close()
-        return _Worker(process, parent)
-
-    def _await_ready(self, worker: _Worker) -> None:
-        if not worker.conn.poll(self.start_timeout):
-            worker.kill()
-            raise StoreUnavailable("a query worker did not start in time")
-        try:
-            message = worker.conn.recv()
-        except EOFError:
-            worker.kill()
-            raise StoreUnavailable("a query worker died while starting") from None
-        if message[0] != "ready":
-            worker.kill()
-            raise StoreUnavailable(f"a query worker could not open the store: {message[1]}")
-        worker.isolated = bool(message[1])
-        self.isolated = worker.isolated
-
-    def _replace(self, worker: _Worker) -> None:
-        """Kill ``worker`` and put a fresh one in the pool once it is ready (in the background)."""
-        worker.kill()
-        if self._closed:
-            return
-
-        def respawn() -> None:
-            for _attempt in range(3):
-                if self._closed:
-                    return
-                fresh = self._spawn()
-                try:
-                    self._await_ready(fresh)
-                except StoreUnavailable:
-                    time.sleep(1)
-                    continue
-                self._idle.put(fresh)
-                return
-
-        threading.Thread(target=respawn, daemon=True, name="kzgraph-respawn").start()
-
-    def close(self) -> None:
-        self._closed = True
-        while True:
-            try:
-                self._idle.get_nowait().kill()
-            except queue.Empty:
-                break
-        self._executor.shutdown(wait=False, cancel_futures=True)
-
-    def __enter__(self) -> WorkerPool:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    # calls
-
-    def _roundtrip(self, worker: _Worker, op: str, args: tuple[Any, ...], timeout: float) -> Any:
-        try:
-            worker.conn.send((op, args))
-            ready = worker.conn.poll(timeout)
-        except (OSError, EOFError):
-            ready = False
-            timeout = -1
-        if not ready:
-            self._replace(worker)
-            if timeout < 0:
-                raise StoreUnavailable("the query worker died; try again")
+    ctx = multiprocessing.get_context("forkserver")
+    parent, child = ctx.Pipe(duplex=False)
+    process = ctx.Process(target=_isolated_main, args=(child, spec, policy, op, args), daemon=True)
+    process.start()
+    child.close()
+    try:
+        if not parent.poll(timeout):
             raise QueryTimeout(
                 f"the query ran longer than the time limit of {timeout:g} s and was stopped"
             )
         try:
-            reply = worker.conn.recv()
-        except (EOFError, OSError):
-            self._replace(worker)
-            raise StoreUnavailable("the query worker died (out of memory?); try again") from None
-        if reply[0] == "error":
-            raise _error(reply[1], reply[2])
-        return reply[1]
+            status, value = parent.recv()
+        except EOFError:
+            raise StoreUnavailable("the query process died (out of memory?)") from None
+    finally:
+        process.kill()
+        process.join(5)
+        parent.close()
+    if status == "error":
+        raise value
+    return value
 
-    def call_sync(self, op: str, *args: Any, timeout: float | None = None) -> Any:
-        """Run ``op`` on a free worker; the time limit covers the wait and the run each."""
-        limit = self.timeout if timeout is None else timeout
-        if self._closed:
-            raise StoreUnavailable("the query service is shutting down")
+
+class _DaemonThreads:
+    """A thread pool whose threads never hold up the interpreter's exit: a runaway evaluation
+    cannot be interrupted, and ``concurrent.futures`` would wait for it at exit (a server
+    process leaves with ``os._exit``; tests and notebooks must not hang)."""
+
+    def __init__(self, size: int) -> None:
+        import queue
+
+        self._work: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._size = size
+        self._started = 0
+        self._lock = threading.Lock()
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
+        from concurrent.futures import Future
+
+        future: Future[Any] = Future()
+        self._work.put((future, fn, args))
+        with self._lock:
+            if self._started < self._size:  # threads start on demand, after the lockdown
+                self._started += 1
+                name = f"kzgraph-query_{self._started}"
+                threading.Thread(target=self._worker, daemon=True, name=name).start()
+        return future
+
+    def _worker(self) -> None:
+        while True:
+            item = self._work.get()
+            if item is None:
+                return
+            future, fn, args = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn(*args))
+            except BaseException as exc:
+                future.set_exception(exc)
+
+    def shutdown(self) -> None:
+        for _ in range(self._started):
+            self._work.put(None)
+
+
+class QueryRunner:
+    """Runs the operations of :func:`run_op` in this process, off the event loop.
+
+    Oxigraph releases the GIL while it evaluates, so a slow query holds one thread and the
+    others keep answering. At most ``threads`` operations run at once; one waiting longer than
+    the time limit for its turn is answered 503. An operation that overruns the time limit is
+    answered :class:`QueryTimeout` and ``on_overrun`` is called: a running evaluation cannot be
+    interrupted, so the server process is replaced (:mod:`graph.serving`).
+
+    Args:
+        store: the open store.
+        policy: what queries may reach beyond the dataset.
+        timeout: seconds an operation may run.
+        threads: operations answered at the same time.
+        max_answer_bytes: cap on a serialised answer (None: no cap).
+        on_overrun: called once with a reason when an operation overruns.
+        on_update: called with each applied update's text before it is acknowledged (the
+            supervisor's journal); raises to refuse further updates.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        policy: Policy = Policy(),
+        timeout: float = 10.0,
+        threads: int = 8,
+        max_answer_bytes: int | None = None,
+        on_overrun: Callable[[str], None] | None = None,
+        on_update: Callable[[str], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.policy = policy
+        self.timeout = timeout
+        self.threads = max(1, threads)
+        self.max_answer_bytes = max_answer_bytes
+        self.on_overrun = on_overrun
+        self.on_update = on_update
+        self.overrun = False
+        self._executor = _DaemonThreads(self.threads)
+        self._slots: Any = None  # an asyncio.Semaphore of the serving loop
+        self._slots_loop: Any = None
+        self._update_lock = threading.Lock()
+
+    @classmethod
+    def open(cls, spec: StoreSpec, policy: Policy = Policy(), **options: Any) -> QueryRunner:
+        """A runner over a freshly opened store, in this process (tests, notebooks)."""
+        return cls(open_store(spec), policy, **options)
+
+    def _run(self, op: str, args: tuple[Any, ...]) -> Any:
         try:
-            worker = self._idle.get(timeout=limit)
-        except queue.Empty:
-            raise StoreUnavailable(
-                f"all {self.size} query workers are busy; try again shortly"
-            ) from None
-        try:
-            if self.replicate_updates and worker.synced < len(self.journal):
-                pending = self.journal[worker.synced :]
-                self._roundtrip(worker, "replay", (pending,), limit)
-                worker.synced += len(pending)
             if op == "update":
                 with self._update_lock:
-                    result = self._roundtrip(worker, op, args, limit)
-                    if self.replicate_updates:
-                        self.journal.append(args[0])
-                        worker.synced = len(self.journal)
-                return result
-            return self._roundtrip(worker, op, args, limit)
-        finally:
-            if not worker.dead:
-                self._idle.put(worker)
+                    result = run_op(self.store, self.policy, op, args)
+                    if self.on_update is not None:
+                        self.on_update(args[0])
+                    return result
+            return run_op(self.store, self.policy, op, args, self.max_answer_bytes)
+        except QueryError:
+            raise
+        except PermissionError as exc:  # the audit hook refused something
+            raise QueryRefused(str(exc)) from None
+        except MemoryError:
+            raise AnswerTooLarge(
+                "the query needed more memory than this server allows each process"
+            ) from None
+        except Exception as exc:  # a bug in the engine or here: a 500, logged with its trace
+            import traceback
+
+            traceback.print_exception(exc, file=sys.stderr)
+            raise EngineFailure(f"the query engine failed ({type(exc).__name__})") from None
+
+    def call_sync(self, op: str, *args: Any) -> Any:
+        """Run ``op`` in the calling thread (no time limit): the command line and tests."""
+        return self._run(op, args)
 
     async def call(self, op: str, *args: Any, timeout: float | None = None) -> Any:
-        """:meth:`call_sync` without blocking the event loop."""
+        """Run ``op`` on a query thread under the time limit."""
         import asyncio
 
+        limit = self.timeout if timeout is None else timeout
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._executor, functools.partial(self.call_sync, op, *args, timeout=timeout)
-        )
+        if self._slots_loop is not loop:
+            self._slots, self._slots_loop = asyncio.Semaphore(self.threads), loop
+        slots = self._slots
+        started = loop.time()
+        try:
+            await asyncio.wait_for(slots.acquire(), limit)
+        except TimeoutError:
+            raise StoreUnavailable(
+                f"all {self.threads} query threads are busy; try again shortly"
+            ) from None
+        future = asyncio.wrap_future(self._executor.submit(self._run, op, args), loop=loop)
+        future.add_done_callback(lambda _f: slots.release())  # a runaway keeps its slot
+        remaining = max(limit - (loop.time() - started), 0.001)
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), remaining)
+        except TimeoutError:
+            if not self.overrun:
+                self.overrun = True
+                if self.on_overrun is not None:
+                    self.on_overrun(f"{op} ran longer than {limit:g} s")
+            raise QueryTimeout(
+                f"the query ran longer than the time limit of {limit:g} s and was stopped"
+            ) from None
+
+    def close(self) -> None:
+        self._executor.shutdown()
+        self.store.close()
+
+    def __enter__(self) -> QueryRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

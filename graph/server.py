@@ -1,17 +1,23 @@
 """``kzgraph serve``: a SPARQL 1.1 Protocol endpoint, a query page and linked-data pages.
 
-The HTTP layer only negotiates and routes; queries run in :class:`graph.sandbox.WorkerPool`
-workers (time limit, no network or file access), answers are serialised there by the store's
-:class:`graph.query.Answer`, and pages are rendered by Jinja2 with autoescaping on.
+The HTTP layer only negotiates and routes; queries run through a
+:class:`graph.sandbox.QueryRunner` (the guard, a time limit, caps on rows and bytes) in the
+server process, which :mod:`graph.serving` has locked down (no network or file access); answers
+are serialised by the store's :class:`graph.query.Answer`, and pages are rendered by Jinja2 with
+autoescaping on.
 
-Statuses: 200; 400 malformed query or request; 403 update refused, or SERVICE/FROM/LOAD
-refused; 404 unknown entity; 406 no acceptable format for a resource; 413 request body too
-large; 414 query string too long; 415 unsupported request content type; 422 result over the row
-cap; 503 query over the time limit, or every worker busy.
+Statuses: 200; 204 update applied; 400 malformed query or request (a query both in the URL and
+in the body, too); 403 update refused, or SERVICE/FROM/LOAD (or a dataset parameter) refused;
+404 unknown entity; 406 no acceptable format for a resource; 413 request body too large; 414
+query string too long; 415 unsupported request content type or charset; 422 result over the
+row or byte cap; 500 the engine failed; 503 query over the time limit, or the server busy; 507
+the in-memory store's update journal is full.
 """
 
 from __future__ import annotations
 
+import codecs
+import functools
 import hmac
 import json
 import re
@@ -20,7 +26,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import parse_qsl, quote, unquote_plus, urlencode
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -32,8 +38,15 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from graph.namespaces import BASE, PREFIXES
-from graph.query import GRAPH_FORMATS, RESULT_FORMATS, QueryError, UpdateRefused, shorten
-from graph.sandbox import WorkerPool
+from graph.query import (
+    GRAPH_FORMATS,
+    RESULT_FORMATS,
+    QueryError,
+    QuerySyntaxError,
+    UpdateRefused,
+    shorten,
+)
+from graph.sandbox import QueryRunner
 
 ASSETS = Path(str(resources.files("graph") / "server_assets"))
 #: Paths under the base that name resources (entities, topics, evidence and project graphs).
@@ -128,6 +141,8 @@ def negotiate(accept: str | None, offers: Mapping[str, str], default: str) -> st
         return default
     by_media = {media: name for name, media in offers.items()}
     by_media.update({m: n for m, n in ALIASES.items() if n in offers and m not in by_media})
+    if "jsonld" in offers and "json" not in offers:  # JSON for a graph is JSON-LD
+        by_media.setdefault("application/json", "jsonld")
     for media, _q in ranges:
         if media in by_media:
             return by_media[media]
@@ -163,7 +178,7 @@ def _with_charset(media: str) -> str:
 class KzGraphServer:
     """The routes, bound to one worker pool and one configuration."""
 
-    def __init__(self, pool: WorkerPool, config: ServerConfig) -> None:
+    def __init__(self, pool: QueryRunner, config: ServerConfig) -> None:
         self.pool = pool
         self.config = config
         self.templates = Jinja2Templates(directory=str(ASSETS / "templates"))
@@ -233,15 +248,16 @@ class KzGraphServer:
     # the protocol
 
     async def sparql(self, request: Request) -> Response:
-        params: dict[str, list[str]] = {}
-        if request.method == "GET":
+        url_params: dict[str, list[str]] = {}
+        for key, value in parse_qsl(request.url.query, keep_blank_values=True):
+            url_params.setdefault(key, []).append(value)
+        if request.method in ("GET", "HEAD"):
             if len(request.url.query.encode()) > self.config.max_request_bytes:
                 return PlainTextResponse(
                     f"query string longer than {self.config.max_request_bytes} bytes\n",
                     status_code=414,
                 )
-            for key, value in parse_qsl(request.url.query, keep_blank_values=True):
-                params.setdefault(key, []).append(value)
+            params = url_params
             if "update" in params:
                 return PlainTextResponse("updates must be POSTed\n", status_code=400)
             if "query" not in params:
@@ -251,25 +267,39 @@ class KzGraphServer:
             body = await self.read_body(request)
             if isinstance(body, Response):
                 return body
-            media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            content_type = request.headers.get("content-type", "")
+            media = content_type.split(";")[0].strip().lower()
+            decoded = _decode_body(body, content_type)
+            if isinstance(decoded, Response):
+                return decoded
+            params = {}
             if media == "application/x-www-form-urlencoded":
-                for key, value in parse_qsl(
-                    body.decode("utf-8", "replace"), keep_blank_values=True
-                ):
+                for key, value in parse_qsl(decoded, keep_blank_values=True):
                     params.setdefault(key, []).append(value)
-                for key, value in parse_qsl(request.url.query, keep_blank_values=True):
-                    params.setdefault(key, []).append(value)
+                if {"query", "update"} & set(params) & set(url_params):
+                    return _both_places()
+                for key, values in url_params.items():
+                    params.setdefault(key, []).extend(values)
+                if "update" in params and "query" in params:
+                    return PlainTextResponse(
+                        "a request carries a query or an update, not both\n", status_code=400
+                    )
                 if "update" in params:
-                    return await self.update(request, params["update"][0])
+                    if len(params["update"]) > 1:
+                        return PlainTextResponse(
+                            "more than one update parameter\n", status_code=400
+                        )
+                    return await self.update(request, params["update"][0], params)
                 if "query" not in params:
                     return PlainTextResponse("no query or update parameter\n", status_code=400)
                 text = params["query"][0]
-            elif media == "application/sparql-query":
-                text = body.decode("utf-8", "replace")
-                for key, value in parse_qsl(request.url.query, keep_blank_values=True):
-                    params.setdefault(key, []).append(value)
-            elif media == "application/sparql-update":
-                return await self.update(request, body.decode("utf-8", "replace"))
+            elif media in ("application/sparql-query", "application/sparql-update"):
+                if {"query", "update"} & set(url_params):
+                    return _both_places()
+                params = url_params
+                if media == "application/sparql-update":
+                    return await self.update(request, decoded, params)
+                text = decoded
             else:
                 return PlainTextResponse(
                     "POST application/x-www-form-urlencoded, application/sparql-query or"
@@ -278,20 +308,28 @@ class KzGraphServer:
                 )
         if len(params.get("query", [text])) > 1:
             return PlainTextResponse("more than one query parameter\n", status_code=400)
-        if params.get("default-graph-uri") or params.get("named-graph-uri"):
-            return PlainTextResponse(
-                "default-graph-uri and named-graph-uri are not supported here: the default graph"
-                " is the union of the named graphs; use GRAPH, or FROM / FROM NAMED with this"
-                " dataset's graph names\n",
-                status_code=400,
-            )
+        defaults, named = params.get("default-graph-uri", []), params.get("named-graph-uri", [])
+        if defaults or named:
+            try:
+                text = with_dataset(text, defaults, named)
+            except ValueError as exc:
+                return PlainTextResponse(f"{exc}\n", status_code=400)
         accept = request.headers.get("accept")
         result_fmt = negotiate(accept, RESULT_MEDIA, "json") or "json"
         graph_fmt = negotiate(accept, GRAPH_MEDIA, "turtle") or "turtle"
         try:
-            _form, media, payload, count = await self.pool.call(
-                "query", text, result_fmt, graph_fmt, self.config.max_rows
-            )
+            try:
+                _form, media, payload, count = await self.pool.call(
+                    "query", text, result_fmt, graph_fmt, self.config.max_rows
+                )
+            except QuerySyntaxError as exc:
+                if "relative IRI" not in exc.message:
+                    raise
+                # relative IRIs resolve against the endpoint's IRI, where the query was sent
+                base = str(request.url.replace(query="", fragment=""))
+                _form, media, payload, count = await self.pool.call(
+                    "query", f"BASE <{base}>\n{text}", result_fmt, graph_fmt, self.config.max_rows
+                )
         except QueryError as exc:
             return self.query_error(exc)
         return Response(
@@ -315,8 +353,16 @@ class KzGraphServer:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    async def update(self, request: Request, text: str) -> Response:
+    async def update(
+        self, request: Request, text: str, params: Mapping[str, list[str]] | None = None
+    ) -> Response:
         config = self.config
+        if params and (params.get("using-graph-uri") or params.get("using-named-graph-uri")):
+            return PlainTextResponse(
+                "using-graph-uri and using-named-graph-uri are not supported: write USING or"
+                " USING NAMED in the update\n",
+                status_code=400,
+            )
         if not config.allow_update or not config.update_token:
             return self.query_error(
                 UpdateRefused("SPARQL Update is disabled on this server (it is read-only)")
@@ -772,15 +818,124 @@ class KzGraphServer:
                 CORSMiddleware,
                 allow_origins=["*"],
                 allow_methods=["GET", "POST", "HEAD"],
-                allow_headers=["Accept", "Content-Type"],
+                # YASGUI and browsers send X-Requested-With; updates carry Authorization
+                allow_headers=["Accept", "Content-Type", "X-Requested-With", "Authorization"],
                 max_age=3600,
-            )
+            ),
+            Middleware(NoSniff),
         ]
         return Starlette(
             routes=routes,
             middleware=middleware,
             exception_handlers={404: self.not_found},
         )
+
+
+def _both_places() -> Response:
+    return PlainTextResponse(
+        "the query or update is both in the URL and in the body: send it in one place\n",
+        status_code=400,
+    )
+
+
+def _decode_body(body: bytes, content_type: str) -> str | Response:
+    """The body as UTF-8 text: the protocol's only charset for a query or an update (SPARQL 1.1
+    Protocol 2.1.3); another charset named in Content-Type is refused with 415."""
+    for param in content_type.split(";")[1:]:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip('"')
+            try:
+                known = codecs.lookup(charset).name
+            except LookupError:
+                known = None
+            if known != "utf-8":
+                return PlainTextResponse(
+                    f"unsupported charset {charset[:40]!r}: send UTF-8\n", status_code=415
+                )
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return PlainTextResponse(
+            f"the request body is not valid UTF-8 (byte {exc.start})\n", status_code=400
+        )
+
+
+#: What a query is made of, as far as finding its dataset clause goes: blank space and
+#: comments, strings, IRIs, variables, words (keywords and prefixed names), single characters.
+_TOKENS = re.compile(
+    r"(?P<skip>[ \t\r\n]+|#[^\r\n]*)"
+    r'|(?P<string>"""(?:[^"\\]|\\.|"(?!""))*"""'
+    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
+    r'|"(?:[^"\\\r\n]|\\.)*"'
+    r"|'(?:[^'\\\r\n]|\\.)*')"
+    r'|(?P<iri><[^<>"{}|^`\\\x00-\x20]*>)'
+    r"|(?P<var>[?$]\w+)"
+    r"|(?P<word>[^\W\d][\w.-]*(?::[^\s{}()<>\"',;]*)?|:[^\s{}()<>\"',;]*)"
+    r"|(?P<char>.)",
+    re.S,
+)
+_IRI = re.compile(r'[^<>"{}|^`\\\x00-\x20]+')
+_FORMS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
+_AFTER_DESCRIBE = {"ORDER", "LIMIT", "OFFSET", "VALUES", "GROUP", "HAVING"}
+
+
+def with_dataset(text: str, defaults: Sequence[str], named: Sequence[str]) -> str:
+    """``text`` with its dataset clause replaced by the ``FROM`` / ``FROM NAMED`` clauses that
+    the protocol's ``default-graph-uri`` / ``named-graph-uri`` name (they take precedence,
+    SPARQL 1.1 Protocol 2.1.4). The guard then checks them as it checks any FROM, so the same
+    policy applies; a query this cannot read is left for the parser to report.
+
+    Raises:
+        ValueError: a graph parameter that is not an absolute IRI.
+    """
+    for iri in [*defaults, *named]:
+        if not _IRI.fullmatch(iri) or ":" not in iri:
+            raise ValueError(f"default-graph-uri / named-graph-uri must be IRIs: {iri[:80]!r}")
+    clause = " ".join([f"FROM <{g}>" for g in defaults] + [f"FROM NAMED <{g}>" for g in named])
+    tokens = [(m.lastgroup, m.group(), m.start()) for m in _TOKENS.finditer(text)]
+    form, i = None, 0
+    while i < len(tokens):  # the prologue, up to the query form
+        kind, value, _start = tokens[i]
+        i += 1
+        if kind == "word" and value.upper() in _FORMS:
+            form = value.upper()
+            break
+    if form is None:
+        return text
+    if form == "CONSTRUCT":  # its template comes before the dataset clause
+        while i < len(tokens) and tokens[i][0] == "skip":
+            i += 1
+        if i < len(tokens) and tokens[i][1] == "{":
+            depth = 0
+            for j in range(i, len(tokens)):
+                if tokens[j][0] == "char":
+                    depth += {"{": 1, "}": -1}.get(tokens[j][1], 0)
+                if depth == 0:
+                    i = j + 1
+                    break
+    start = end = None
+    depth = 0
+    for kind, value, position in tokens[i:]:
+        if kind == "char" and value in "({[":
+            if depth == 0 and value == "{":
+                end = position
+                break
+            depth += 1
+        elif kind == "char" and value in ")}]":
+            depth -= 1
+        elif kind == "word" and depth == 0:
+            word = value.upper()
+            if word == "FROM" and start is None:
+                start = position
+            elif word == "WHERE" or (form == "DESCRIBE" and word in _AFTER_DESCRIBE):
+                end = position
+                break
+    if end is None:
+        end = len(text)
+    if start is None:
+        start = end
+    return f"{text[:start]} {clause} {text[end:]}"
 
 
 def _number(cell: str) -> int:
@@ -808,27 +963,109 @@ def catalogue_entries() -> list[dict[str, str]]:
     ]
 
 
-def create_app(pool: WorkerPool, config: ServerConfig | None = None) -> Starlette:
-    """The ASGI application over a started :class:`WorkerPool`."""
+class NoSniff:
+    """``X-Content-Type-Options: nosniff`` on every response (unless the server adds it)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope.get(SERVER_SETS_NOSNIFF):
+            await self.app(scope, receive, send)
+            return
+
+        async def sending(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message = {
+                    **message,
+                    "headers": [*message.get("headers", []), (b"x-content-type-options", NOSNIFF)],
+                }
+            await send(message)
+
+        await self.app(scope, receive, sending)
+
+
+#: The scope key :mod:`graph.serving` sets: uvicorn adds the header itself (to its own errors too).
+SERVER_SETS_NOSNIFF = "kzgraph.nosniff"
+NOSNIFF = b"nosniff"
+
+
+class PlainQueries:
+    """The application, with the commonest request answered without routing: a GET of
+    ``/sparql?query=...`` with no other parameter and no ``Origin``. It goes through the same
+    runner (guard, limits), negotiation and error answers as :meth:`KzGraphServer.sparql`, and
+    gets the same headers (``Vary: Accept, Origin`` as the CORS middleware says); any other
+    request goes to the Starlette application. Routing and middleware cost more than Oxigraph
+    takes to look up a subject (docs/performance.md).
+    """
+
+    def __init__(self, server: KzGraphServer, app: Starlette) -> None:
+        self.server = server
+        self.app = app
+        self.limit = server.config.max_request_bytes
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        text = self._plain(scope)
+        if text is None:
+            await self.app(scope, receive, send)
+            return
+        accept = next((v for k, v in scope["headers"] if k == b"accept"), None)
+        header = accept.decode("latin-1") if accept is not None else None
+        # negotiation is cached for Accept headers of a sane size only (the cache is keyed on
+        # request text)
+        formats = _formats if header is None or len(header) <= 512 else _formats.__wrapped__
+        result_fmt, graph_fmt = formats(header)
+        try:
+            _form, media, payload, count = await self.server.pool.call(
+                "query", text, result_fmt, graph_fmt, self.server.config.max_rows
+            )
+        except QueryError as exc:
+            response = self.server.query_error(exc)
+            response.headers["Vary"] = "Origin"
+            await (response if scope.get(SERVER_SETS_NOSNIFF) else NoSniff(response))(
+                scope, receive, send
+            )
+            return
+        headers = [
+            (b"content-type", _with_charset(media).encode("latin-1")),
+            (b"content-length", str(len(payload)).encode("ascii")),
+            (b"vary", b"Accept, Origin"),
+            (b"x-result-count", str(count).encode("ascii")),
+        ]
+        if not scope.get(SERVER_SETS_NOSNIFF):
+            headers.append((b"x-content-type-options", NOSNIFF))
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": payload})
+
+    def _plain(self, scope: Any) -> str | None:
+        """The query of a plain GET, or None for everything else."""
+        if scope["type"] != "http" or scope["path"] != "/sparql" or scope["method"] != "GET":
+            return None
+        raw = scope["query_string"]
+        if not raw.startswith(b"query=") or b"&" in raw or b";" in raw or len(raw) > self.limit:
+            return None
+        if any(k == b"origin" for k, _v in scope["headers"]):
+            return None
+        try:
+            return unquote_plus(raw[6:].decode("ascii"), errors="replace")
+        except UnicodeDecodeError:
+            return None
+
+
+@functools.lru_cache(maxsize=256)
+def _formats(accept: str | None) -> tuple[str, str]:
+    """(result format, graph format) for an Accept header, as the protocol handler picks them."""
+    return (
+        negotiate(accept, RESULT_MEDIA, "json") or "json",
+        negotiate(accept, GRAPH_MEDIA, "turtle") or "turtle",
+    )
+
+
+def create_app(pool: QueryRunner, config: ServerConfig | None = None) -> PlainQueries:
+    """The ASGI application over a :class:`QueryRunner` (served by :mod:`graph.serving`)."""
     conf = config or ServerConfig(catalogue=catalogue_entries())
-    return KzGraphServer(pool, conf).app()
+    server = KzGraphServer(pool, conf)
+    return PlainQueries(server, server.app())
 
 
-def run(
-    pool: WorkerPool,
-    config: ServerConfig,
-    host: str = "127.0.0.1",
-    port: int = 8000,
-    log_level: str = "warning",
-) -> None:
-    """Serve until interrupted (uvicorn), then stop the workers."""
-    import uvicorn
-
-    app = create_app(pool, config)
-    try:
-        uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
-    finally:
-        pool.close()
-
-
-__all__: Sequence[str] = ["ServerConfig", "create_app", "negotiate", "run", "shorten"]
+__all__: Sequence[str] = ["ServerConfig", "create_app", "negotiate", "shorten", "with_dataset"]

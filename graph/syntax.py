@@ -17,7 +17,7 @@ from typing import Any
 from graph.query import QuerySyntaxError
 
 #: rdflib's SPARQL grammar is one pyparsing object shared by the process, and pyparsing is not
-#: thread-safe: a direct-serving process (graph.direct) parses on several threads.
+#: thread-safe: a server process (graph.serving) parses on several threads.
 PARSER_LOCK = threading.Lock()
 
 _OXIGRAPH = re.compile(r"error at (\d+):(\d+): (.*)", re.S)

@@ -58,7 +58,9 @@ class Server:
 
 
 @contextlib.contextmanager
-def kzgraph_serve(*args: str, timeout: float = 120.0) -> Iterator[Server]:
+def kzgraph_serve(
+    *args: str, timeout: float = 120.0, env: dict[str, str] | None = None
+) -> Iterator[Server]:
     """``kzgraph serve`` on a free loopback port; its output goes to a file (never a full pipe)."""
     port = free_port()
     log = Path(tempfile.mkstemp(prefix="kzgraph-serve-", suffix=".log")[1])
@@ -68,7 +70,7 @@ def kzgraph_serve(*args: str, timeout: float = 120.0) -> Iterator[Server]:
             cwd=REPO,
             stdout=sink,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONHASHSEED": "0"},
+            env={**os.environ, "PYTHONHASHSEED": "0", **(env or {})},
         )
     server = Server(process, f"http://127.0.0.1:{port}", log)
     try:

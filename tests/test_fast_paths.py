@@ -24,7 +24,7 @@ from graph.bulkload import load, read_marker, source_for, store_dir
 from graph.query import QueryRefused, QuerySyntaxError
 from graph.sandbox import (
     Policy,
-    WorkerPool,
+    QueryRunner,
     _check_parsed,
     _form_by_reading,
     check_query,
@@ -192,7 +192,7 @@ def test_memory_and_oxigraph_stores_run_the_same_checked_text_on_oxigraph(tmp_pa
 def test_workers_on_the_oxigraph_store_still_refuse_service(tmp_path):
     load_oxigraph(tmp_path / "store", str(ONTOLOGY), str(DATA))
     spec = StoreSpec("oxigraph", location=str(tmp_path / "store"))
-    with WorkerPool(spec, size=1, timeout=10) as pool:
+    with QueryRunner.open(spec, timeout=10) as pool:
         form, _media, _body, count = pool.call_sync(
             "query", "SELECT ?p WHERE { kzr:igor-rogov org:holds ?p }", "json", "turtle", None
         )

@@ -24,7 +24,7 @@ with warnings.catch_warnings():
 
 from graph.namespaces import PREFIXES
 from graph.query_page import example_queries, without_header
-from graph.sandbox import WorkerPool
+from graph.sandbox import QueryRunner
 from graph.server import ServerConfig, catalogue_entries, create_app
 from graph.stores import StoreSpec
 from tests.conftest import MINI
@@ -35,7 +35,7 @@ KZ = PREFIXES["kz"]
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[TestClient]:
-    with WorkerPool(StoreSpec(), size=2, timeout=30.0) as pool:
+    with QueryRunner.open(StoreSpec(), timeout=30.0) as pool:
         yield TestClient(create_app(pool, ServerConfig(catalogue=catalogue_entries())))
 
 
@@ -339,7 +339,7 @@ def hostile_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestCli
         "}\n"
     )
     spec = StoreSpec(ontology_dir=str(root / "ontology"), data_dir=str(root / "data"))
-    with WorkerPool(spec, size=1, timeout=30) as pool:
+    with QueryRunner.open(spec, timeout=30) as pool:
         yield TestClient(create_app(pool, ServerConfig(catalogue=catalogue_entries())))
 
 
@@ -373,7 +373,7 @@ def enriched_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestCl
     shutil.copytree(MINI / "data", root / "data")
     (root / "data" / "enrichment.ttl").write_text(ENRICHMENT, encoding="utf-8")
     spec = StoreSpec(ontology_dir=str(root / "ontology"), data_dir=str(root / "data"))
-    with WorkerPool(spec, size=1, timeout=30) as pool:
+    with QueryRunner.open(spec, timeout=30) as pool:
         yield TestClient(create_app(pool, ServerConfig(catalogue=catalogue_entries())))
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-import threading
-import time
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -14,11 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graph.query import QueryRefused, QuerySyntaxError, QueryTimeout, TooManyRows
-from graph.sandbox import Policy, WorkerPool, check_query, check_update
+from graph.query import QueryRefused, QuerySyntaxError, TooManyRows
+from graph.sandbox import Policy, QueryRunner, check_query, check_update
 from graph.stores import StoreSpec
 from graph.syntax import query_syntax_error
-from tests.sparql_servers import CountingServer, oxigraph_server
+from tests.sparql_servers import CountingServer
 
 REPO = Path(__file__).resolve().parent.parent
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -143,43 +141,11 @@ def test_audit_hook_blocks_files_network_and_subprocesses():
 
 @pytest.fixture(scope="module")
 def pool():
-    with WorkerPool(StoreSpec(), size=2, timeout=3.0) as running:
+    with QueryRunner.open(StoreSpec(), timeout=3.0) as running:
         yield running
 
 
-@pytest.mark.slow
-def test_slow_query_is_killed_and_does_not_block_others(pool):
-    results: dict[str, object] = {}
-
-    def slow() -> None:
-        try:
-            pool.call_sync("query", SLOW, "json", "turtle", None)
-        except QueryTimeout as exc:
-            results["slow"] = exc
-
-    thread = threading.Thread(target=slow)
-    thread.start()
-    time.sleep(0.3)
-    started = time.monotonic()
-    form, media, body, _count = pool.call_sync(
-        "query", "ASK { kzr:igor-rogov ?p ?o }", "json", "turtle", None
-    )
-    assert time.monotonic() - started < 2.0
-    assert (form, media, body.replace(b" ", b"")) == (
-        "ASK",
-        "application/sparql-results+json",
-        b'{"head":{},"boolean":true}',
-    )
-    thread.join(10)
-    assert isinstance(results.get("slow"), QueryTimeout)
-    assert "time limit of 3 s" in str(results["slow"])
-    # the killed worker is replaced: two queries at once still work
-    time.sleep(1.5)
-    both = [pool.call_sync("query", "ASK { ?s ?p ?o }", "json", "turtle", None) for _ in range(4)]
-    assert all(form == "ASK" for form, *_ in both)
-
-
-def test_worker_errors_come_back_typed(pool):
+def test_runner_errors_come_back_typed(pool):
     with pytest.raises(TooManyRows):
         pool.call_sync("query", "SELECT * WHERE { ?s ?p ?o }", "json", "turtle", 3)
     with pytest.raises(QueryRefused):
@@ -188,61 +154,8 @@ def test_worker_errors_come_back_typed(pool):
         )
     with pytest.raises(QuerySyntaxError, match="line 1"):
         pool.call_sync("query", "SELECT", "json", "turtle", 3)
-
-
-def test_workers_have_no_network(pool):
-    assert pool.isolated is True  # an empty network namespace (CI runs as root)
-
-
-@pytest.mark.server
-def test_allowed_service_reaches_only_its_endpoint(tmp_path):
-    """SERVICE on the allow-list works from a worker; other hosts stay unreachable."""
-    import pyoxigraph as ox
-
-    store_dir = tmp_path / "remote"
-    remote = ox.Store(str(store_dir))
-    remote.add(
-        ox.Quad(
-            ox.NamedNode("https://w3id.org/kzgraph/id/igor-rogov"),
-            ox.NamedNode("http://www.wikidata.org/prop/direct/P31"),
-            ox.NamedNode("http://www.wikidata.org/entity/Q5"),
-        )
-    )
-    remote.flush()
-    del remote
-    with oxigraph_server(store_dir) as base, CountingServer() as other:
-        allowed = f"{base}/query"
-        policy = Policy(allowed_services=(allowed,))
-        with WorkerPool(StoreSpec(), policy, size=1, timeout=20) as federated:
-            assert federated.isolated is False
-            text = (
-                f"SELECT ?kind WHERE {{ kzr:igor-rogov a foaf:Person ."
-                f" SERVICE <{allowed}> {{ kzr:igor-rogov wdt:P31 ?kind }} }}"
-            )
-            _form, _media, body, _count = federated.call_sync("query", text, "tsv", "turtle", None)
-            assert body.decode().splitlines() == ["?kind", "<http://www.wikidata.org/entity/Q5>"]
-            with pytest.raises(QueryRefused):
-                federated.call_sync(
-                    "query",
-                    f"SELECT * WHERE {{ SERVICE <{other.url}/sparql> {{ ?s ?p ?o }} }}",
-                    "json",
-                    "turtle",
-                    None,
-                )
-        assert other.hits == []
-
-
-def test_updates_reach_every_memory_worker():
-    with WorkerPool(StoreSpec(), size=2, timeout=10) as writable:
-        writable.call_sync("update", 'INSERT DATA { GRAPH kze:test { kzr:x rdfs:label "X" } }')
-        # every worker answers with the update applied (replayed on the ones that missed it)
-        seen = {
-            writable.call_sync("query", "ASK { kzr:x rdfs:label ?l }", "tsv", "turtle", None)[2]
-            for _ in range(4)
-        }
-        assert seen == {b"true"}
-        with pytest.raises(QueryRefused, match="LOAD"):
-            writable.call_sync("update", "LOAD <http://127.0.0.1:9/x.ttl>")
+    with pytest.raises(QueryRefused, match="LOAD"):
+        pool.call_sync("update", "LOAD <http://127.0.0.1:9/x.ttl>")
 
 
 def test_relative_iri_without_base_is_a_syntax_error():

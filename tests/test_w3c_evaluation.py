@@ -75,7 +75,7 @@ def test_a_folder_end_to_end_over_http():
     import pyoxigraph as ox
     from starlette.testclient import TestClient
 
-    from graph.sandbox import WorkerPool
+    from graph.sandbox import QueryRunner
     from graph.server import ServerConfig, create_app
     from graph.stores import StoreSpec
 
@@ -86,7 +86,7 @@ def test_a_folder_end_to_end_over_http():
     assert len(data) == 1  # one store serves them all
     where = w3c._store_dir(chosen[0].data, chosen[0].graph_data, "bind")
     spec = StoreSpec("oxigraph", location=str(where))
-    with WorkerPool(spec, w3c.server_policy(), size=1, timeout=20) as pool:
+    with QueryRunner.open(spec, w3c.server_policy(), timeout=20) as pool:
         client = TestClient(create_app(pool, ServerConfig()))
         for case in chosen:
             response = client.post(

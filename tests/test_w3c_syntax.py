@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from graph.query import QueryError, QuerySyntaxError
-from graph.sandbox import WorkerPool, run_op
+from graph.sandbox import QueryRunner, run_op
 from graph.stores import OxigraphStore, StoreSpec
 from tests import w3c
 
@@ -90,7 +90,7 @@ def client() -> Iterator[object]:
 
     where = Path(w3c._store_dir((), (), w3c.SYNTAX_FOLDER))
     spec = StoreSpec("oxigraph", location=str(where))
-    with WorkerPool(spec, w3c.server_policy(), size=1, timeout=10) as pool:
+    with QueryRunner.open(spec, w3c.server_policy(), timeout=10) as pool:
         yield TestClient(create_app(pool, ServerConfig()))
 
 

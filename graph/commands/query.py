@@ -157,7 +157,7 @@ def list_catalogue() -> str:
 
 def run(args: argparse.Namespace) -> int:
     from graph.query import answer_from_media, answer_table, output_format
-    from graph.sandbox import Policy, WorkerPool, check_query
+    from graph.sandbox import Policy, check_query, run_isolated
     from graph.stores import open_store
 
     if args.list:
@@ -170,8 +170,9 @@ def run(args: argparse.Namespace) -> int:
         output_format(args.format, checked.form)
     spec = store_spec(args)
     if args.timeout is not None:
-        with WorkerPool(spec, policy, size=1, timeout=args.timeout) as pool:
-            answer = answer_from_media(*pool.call_sync("answer", text, None))
+        answer = answer_from_media(
+            *run_isolated(spec, policy, "answer", (text, None), args.timeout)
+        )
     else:
         store = open_store(spec)
         try:
