@@ -34,12 +34,12 @@ from typing import Any
 
 from rdflib import Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import OWL, PROV, RDF, RDFS, SKOS, XSD, NamespaceManager
-from rdflib.query import Result
 from rdflib.term import Node
 
 from graph import __version__
 from graph.errors import InputError, KzGraphError
 from graph.namespaces import BASE, ELI, KZ, KZG, KZR, PREFIXES, WD
+from graph.query import Results
 
 FOAF = Namespace("http://xmlns.com/foaf/0.1/")
 ORG = Namespace("http://www.w3.org/ns/org#")
@@ -577,7 +577,7 @@ def _rows(source: Any, text: str) -> list[tuple[Node | None, ...]]:
         ]
     from graph.query import query
 
-    return [tuple(row) for row in query(source, text)]  # type: ignore[arg-type]
+    return [tuple(row) for row in query(source, text)]
 
 
 def external_links(source: Any, iri: str | URIRef) -> list[ExternalLink]:
@@ -1622,7 +1622,7 @@ def federated_query(
     sparql: str,
     allow: Iterable[str],
     endpoints: Mapping[str, str] | None = None,
-) -> Result:
+) -> Results:
     """Run ``sparql`` through :func:`graph.query` if every SERVICE it calls is allowed.
 
     The allow-list is enforced by the query guard (:func:`graph.sandbox.check_query`), on the
@@ -1650,8 +1650,8 @@ def federated_query(
 
     rewritten = _SERVICE.sub(redirect, sparql) if mapping else sparql
     check_query(sparql, policy)
-    check_query(rewritten, policy)
-    return query(ds, rewritten)
+    # run exactly the text the guard checked (its escapes expanded, its line ends made LF)
+    return query(ds, check_query(rewritten, policy).text)
 
 
 def is_project_iri(term: Node) -> bool:

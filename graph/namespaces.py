@@ -10,7 +10,7 @@ from __future__ import annotations
 from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import DefinedNamespace
 
-from graph.prefixes import BASE
+from graph.prefixes import BASE as BASE
 from graph.prefixes import PREFIXES as _PREFIXES
 
 

@@ -285,7 +285,7 @@ class _Context:
 
         #: (entity, linked resource) -> how the link stands: match, status, last checked
         self.link_status: dict[tuple[str, str], dict[str, str]] = {}
-        alignment = defaultdict(dict)
+        alignment: dict[str, dict[str, str]] = defaultdict(dict)
         for s, p, o, g in self.quads:
             if g == self.alignments_graph and str(p) in _ALIGNMENT_FIELDS:
                 alignment[str(s)][_ALIGNMENT_FIELDS[str(p)]] = str(o)
@@ -574,7 +574,7 @@ def query_network(
         triples: list[tuple[Node, Node, Node]] = list(result.graph)
     elif result.type == "SELECT":
         names = [str(v) for v in result.vars or []]
-        rows = [tuple(row) for row in result]  # type: ignore[arg-type]
+        rows = [tuple(row) for row in result]
         if not {"s", "p", "o"} <= set(names):
             return entity_network(ds, select_entities(rows), literals=literals, lang=lang)
         triples = select_triples(names, rows)

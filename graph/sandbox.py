@@ -751,13 +751,14 @@ def run_op(
 
         return label_languages(store)
     if op in ("search", "index", "did_you_mean"):  # the web pages' finding aids
-        from graph import search
+        from graph.search import did_you_mean, index, search
 
-        return {
-            "search": search.search,
-            "index": search.index,
-            "did_you_mean": search.did_you_mean,
-        }[op](store, *args)
+        aids: dict[str, Callable[..., Any]] = {
+            "search": search,
+            "index": index,
+            "did_you_mean": did_you_mean,
+        }
+        return aids[op](store, *args)
     if op == "ontology_doc":
         from graph.ontology_doc import document
 
