@@ -134,35 +134,26 @@ def protocol_class(limits: Limits) -> type[asyncio.Protocol]:
             if cycle is None or cycle.response_complete or cycle.more_body:
                 self.transport.close()
 
-    class H11(Guarded, H11Protocol):
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(transport)
+        # the protocol's own hooks (the mixin comes first: ``super()`` is the protocol)
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            super().connection_made(transport)  # type: ignore[misc]
             self._admit()
 
         def connection_lost(self, exc: Exception | None) -> None:
             self._release()
-            super().connection_lost(exc)
+            super().connection_lost(exc)  # type: ignore[misc]
 
         def on_response_complete(self) -> None:
-            super().on_response_complete()
+            super().on_response_complete()  # type: ignore[misc]
             self._arm()
+
+    class H11(Guarded, H11Protocol):
+        pass
 
     class HttpTools(Guarded, HttpToolsProtocol):
         _refused: tuple[int, str] | None = None
         _header_bytes = 0
         _handoff = False
-
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(transport)
-            self._admit()
-
-        def connection_lost(self, exc: Exception | None) -> None:
-            self._release()
-            super().connection_lost(exc)
-
-        def on_response_complete(self) -> None:
-            super().on_response_complete()
-            self._arm()
 
         def on_message_begin(self) -> None:
             super().on_message_begin()
