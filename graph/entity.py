@@ -492,4 +492,3 @@ def _link_status(link: Any) -> dict[str, Any] | None:
         "checked": str(link.last_checked) if link.last_checked else None,
         "evidence": [{"iri": str(ref.iri), "label": ref.label} for ref in link.evidence],
     }
-

@@ -223,9 +223,7 @@ class _JsonLdCompactor:
             if key == "@id" and isinstance(item, str) and not item.startswith("_:"):
                 out[key] = self.iri(item)
             elif key == "@type":
-                out[key] = (
-                    [self.iri(t) for t in item] if isinstance(item, list) else self.iri(item)
-                )
+                out[key] = [self.iri(t) for t in item] if isinstance(item, list) else self.iri(item)
             elif key.startswith("@"):
                 out[key] = self.node(item)
             else:

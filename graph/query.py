@@ -86,6 +86,24 @@ class StoreUnavailable(QueryError):  # noqa: N818 - named like ValidationFailed
     http_status = 503
 
 
+class AnswerTooLarge(QueryError):  # noqa: N818 - named like TooManyRows
+    """The serialised answer exceeds the server's byte cap."""
+
+    http_status = 422
+
+
+class EngineFailure(QueryError):  # noqa: N818 - named like QueryRefused
+    """The engine failed in a way no query should cause (a bug): the server answers 500."""
+
+    http_status = 500
+
+
+class UpdateJournalFull(QueryError):  # noqa: N818 - named like QueryRefused
+    """The in-memory store's update journal reached its bound."""
+
+    http_status = 507
+
+
 # -- Formats --
 
 

@@ -34,6 +34,8 @@ from urllib.parse import urlsplit
 
 from graph.prefixes import BASE, PREFIXES
 from graph.query import (
+    AnswerTooLarge,
+    EngineFailure,
     Form,
     QueryError,
     QueryRefused,
@@ -660,24 +662,6 @@ def _readable_roots() -> list[str]:
     roots.update(p for p in sys.path if p and os.path.isdir(p))
     roots.add(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     return sorted(roots)
-
-
-class AnswerTooLarge(QueryError):  # noqa: N818 - named like TooManyRows
-    """The serialised answer exceeds the server's byte cap."""
-
-    http_status = 422
-
-
-class EngineFailure(QueryError):  # noqa: N818 - named like QueryRefused
-    """The engine failed in a way no query should cause (a bug): the server answers 500."""
-
-    http_status = 500
-
-
-class UpdateJournalFull(QueryError):  # noqa: N818 - named like QueryRefused
-    """The in-memory store's update journal reached its bound."""
-
-    http_status = 507
 
 
 #: Query texts longer than this are checked without the guard's cache, so that a cache keyed on

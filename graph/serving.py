@@ -44,8 +44,8 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from graph.errors import InputError
-from graph.query import StoreUnavailable
-from graph.sandbox import Policy, QueryRunner, UpdateJournalFull, limit_memory, lockdown
+from graph.query import StoreUnavailable, UpdateJournalFull
+from graph.sandbox import Policy, QueryRunner, limit_memory, lockdown
 from graph.stores import StoreSpec, open_store
 
 #: The longest request target httptools can split into path and query.

@@ -145,9 +145,7 @@ def validate(
     return ValidationResult(
         conforms=ok,
         report_graph=report_graph,
-        report_text=format_report(
-            ok, shacl_results, failures, shapes_file, evidence, unchecked
-        ),
+        report_text=format_report(ok, shacl_results, failures, shapes_file, evidence, unchecked),
         shacl_results=shacl_results,
         check_failures=failures,
         evidence_problems=evidence or [],
