@@ -10,12 +10,8 @@ and writes ``docs/img/pages-<page>-<width>.png``; the server stops when it is do
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -39,25 +35,9 @@ PAGES: dict[str, tuple[str, str, str | None]] = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"kzgraph serve exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit(f"{url} did not answer within {timeout} s")
+# the test suite's loopback helpers (one home for them, shared with the server tests)
+sys.path.insert(0, str(REPO))
+from tests.sparql_servers import free_port, wait_for  # noqa: E402
 
 
 def prepare(page: object, step: str | None) -> None:
