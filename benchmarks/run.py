@@ -411,8 +411,8 @@ def section_http(size: str, manifests: dict[str, Any], work: Path, quick: bool) 
     curated graph, with ``oxigraph serve`` over an Oxigraph copy of that graph."""
     import pyoxigraph as ox
 
-    from graph.bulkload import store_dir
-    from graph.stores import load_oxigraph
+    from graph.stores.bulkload import store_dir
+    from graph.stores.persistent import load_oxigraph
 
     manifest = manifests[size]
     location = kzgraph_store(size, manifests, work)
@@ -1013,7 +1013,7 @@ def refusal_check(nodes: int) -> dict[str, Any]:
     import networkx as nx
 
     from graph.errors import InputError
-    from graph.view import render
+    from graph.explore.view import render
 
     graph = nx.MultiDiGraph()
     graph.add_nodes_from(f"https://w3id.org/kzgraph/id/n{i}" for i in range(nodes))

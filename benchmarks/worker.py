@@ -57,8 +57,7 @@ def task_load(args: dict[str, Any]) -> dict[str, Any]:
     fmt = ox.RdfFormat.N_QUADS
     count: Callable[[], int]
     if engine.startswith("kzgraph"):
-        import graph.bulkload
-        import graph.load  # noqa: F401
+        import graph.inputs.reading  # noqa: F401
     base = rss_mb()
     started = time.perf_counter()
     if engine == "pyoxigraph-memory":
@@ -76,14 +75,14 @@ def task_load(args: dict[str, Any]) -> dict[str, Any]:
         store.flush()
         count = store.__len__
     elif engine == "kzgraph-oxigraph":
-        from graph.bulkload import load, source_for, store_dir
+        from graph.stores.bulkload import load, source_for, store_dir
 
         load(where, [source_for(path)], replace=True, show_progress=False, count=False)
 
         def count() -> int:
             return len(ox.Store.read_only(str(store_dir(where))))
     elif engine == "kzgraph-memory":
-        from graph.stores import MemoryStore
+        from graph.stores.memory import MemoryStore
 
         memory = MemoryStore(nquads=Path(path).read_bytes())
 
@@ -256,9 +255,10 @@ def _timed_runs(
 def task_queries(args: dict[str, Any]) -> dict[str, Any]:
     import pyoxigraph as ox
 
-    from graph.bulkload import store_dir
-    from graph.sandbox import check_query
-    from graph.stores import MemoryStore, OxigraphStore
+    from graph.sparql.guard import check_query
+    from graph.stores.bulkload import store_dir
+    from graph.stores.memory import MemoryStore
+    from graph.stores.persistent import OxigraphStore
 
     manifest = json.loads(Path(args["manifest"]).read_text("utf-8"))
     queries = benchmark_queries(manifest)
@@ -337,11 +337,13 @@ def task_curated(args: dict[str, Any]) -> dict[str, Any]:
     """
     import pyoxigraph as ox
 
-    from graph.cache import cached_nquads
-    from graph.catalogue import list_queries
-    from graph.query import QueryRefused, query
-    from graph.sandbox import check_query
-    from graph.stores import MemoryStore, prefixes_used
+    from graph.inputs.cache import cached_nquads
+    from graph.sparql.catalogue import list_queries
+    from graph.sparql.guard import check_query
+    from graph.sparql.results import QueryRefused
+    from graph.stores.base import prefixes_used
+    from graph.stores.memory import MemoryStore
+    from graph.stores.querying import query
 
     store = MemoryStore(nquads=cached_nquads())
     direct = ox.Store()
@@ -408,11 +410,11 @@ def task_build(args: dict[str, Any]) -> dict[str, Any]:
     from pyshacl import validate as shacl_validate
     from rdflib import Graph
 
-    from graph.build import build
-    from graph.load import load_graph, parse_file
+    from graph.inputs.locations import resolve_dir
+    from graph.inputs.reading import load_graph, parse_file
     from graph.namespaces import bind_prefixes
-    from graph.paths import resolve_dir
-    from graph.validate import merged_graph
+    from graph.pipeline.build import build
+    from graph.pipeline.validation import merged_graph
 
     shapes_file = resolve_dir("ontology") / "shapes.ttl"
 
@@ -459,9 +461,9 @@ def task_view(args: dict[str, Any]) -> dict[str, Any]:
     import networkx as nx
 
     from graph.errors import InputError
-    from graph.load import new_dataset
-    from graph.network import to_networkx
-    from graph.view import MAX_NODES, render
+    from graph.explore.network import to_networkx
+    from graph.explore.view import MAX_NODES, render
+    from graph.inputs.reading import new_dataset
 
     started = time.perf_counter()
     dataset = new_dataset()
@@ -505,9 +507,9 @@ def task_view(args: dict[str, Any]) -> dict[str, Any]:
 def _whole_curated_view(out_dir: Path, timeout: float) -> dict[str, Any]:
     """The project's own graph, whole, as `kzgraph view` writes it: until it is ready to use
     (laid out, physics stopped, labels placed)."""
-    from graph.load import load_graph
-    from graph.network import to_networkx
-    from graph.view import render
+    from graph.explore.network import to_networkx
+    from graph.explore.view import render
+    from graph.inputs.reading import load_graph
 
     graph = to_networkx(load_graph())
     started = time.perf_counter()

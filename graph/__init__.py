@@ -1,47 +1,44 @@
 """kzgraph: an open RDF knowledge graph whose every fact carries its evidence.
 
-The public API. rdflib is imported here; the heavy libraries (pyshacl, owlrl, networkx, pyvis)
-only inside the functions that need them. Note that ``graph.export``, ``graph.validate``,
-``graph.build``, ``graph.stats`` and ``graph.query`` name the *functions* below; reach the
-modules with ``from graph.export import ...``.
+The public API, and only that: each name below is a function or class of the stage that owns it
+(see docs/architecture.md). They are imported on first use (PEP 562), so that a command such as
+``kzgraph query`` loads only the modules it needs and starts fast; the heavy libraries (rdflib,
+pyshacl, owlrl, networkx, pyvis) load only with the functions that need them.
 """
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
-import sys
-import types
 from typing import TYPE_CHECKING, Any
 
 from graph.errors import InputError, KzGraphError, ValidationFailed
 
-# The rest of the API is imported on first use (PEP 562), so that a command such as
-# `kzgraph query` loads only the modules it needs and starts fast.
-_LAZY = {
-    "centrality": "graph.analysis",
-    "format_paths": "graph.analysis",
-    "format_timeline": "graph.analysis",
-    "plot_timeline": "graph.analysis",
-    "shortest_paths": "graph.analysis",
-    "timeline": "graph.analysis",
-    "build": "graph.build",
-    "list_queries": "graph.catalogue",
-    "export": "graph.export",
-    "load_graph": "graph.load",
-    "neighbourhood": "graph.network",
-    "query_network": "graph.network",
-    "to_networkx": "graph.network",
-    "query": "graph.query",
-    "resolve": "graph.resolve",
-    "stats": "graph.stats",
-    "validate": "graph.validate",
-    "render": "graph.view",
-    "view_for": "graph.view",
+#: Each public name and the module that defines it.
+_API = {
+    "load_graph": "graph.inputs.reading",
+    "export": "graph.inputs.writing",
+    "list_queries": "graph.sparql.catalogue",
+    "query": "graph.stores.querying",
+    "validate": "graph.pipeline.validation",
+    "stats": "graph.pipeline.statistics",
+    "build": "graph.pipeline.build",
+    "resolve": "graph.explore.resolve",
+    "neighbourhood": "graph.explore.network",
+    "query_network": "graph.explore.network",
+    "to_networkx": "graph.explore.network",
+    "render": "graph.explore.view",
+    "view_for": "graph.explore.view",
+    "centrality": "graph.explore.analysis",
+    "format_paths": "graph.explore.analysis",
+    "format_timeline": "graph.explore.analysis",
+    "plot_timeline": "graph.explore.analysis",
+    "shortest_paths": "graph.explore.analysis",
+    "timeline": "graph.explore.analysis",
 }
 
 if TYPE_CHECKING:
-    from graph.analysis import (
+    from graph.explore.analysis import (
         centrality,
         format_paths,
         format_timeline,
@@ -49,21 +46,20 @@ if TYPE_CHECKING:
         shortest_paths,
         timeline,
     )
-    from graph.build import build
-    from graph.catalogue import list_queries
-    from graph.errors import InputError, KzGraphError, ValidationFailed
-    from graph.export import export
-    from graph.load import load_graph
-    from graph.network import neighbourhood, query_network, to_networkx
-    from graph.query import query
-    from graph.resolve import resolve
-    from graph.stats import stats
-    from graph.validate import validate
-    from graph.view import render, view_for
+    from graph.explore.network import neighbourhood, query_network, to_networkx
+    from graph.explore.resolve import resolve
+    from graph.explore.view import render, view_for
+    from graph.inputs.reading import load_graph
+    from graph.inputs.writing import export
+    from graph.pipeline.build import build
+    from graph.pipeline.statistics import stats
+    from graph.pipeline.validation import validate
+    from graph.sparql.catalogue import list_queries
+    from graph.stores.querying import query
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
+    module = _API.get(name)
     if module is None:
         raise AttributeError(f"module 'graph' has no attribute {name!r}")
     import importlib
@@ -71,22 +67,6 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
-
-
-class _Api(types.ModuleType):
-    """Keeps ``graph.query``, ``graph.export``, ... naming the functions, not the modules.
-
-    Importing a submodule sets it as an attribute of its package; for the API functions that
-    share their module's name, that would replace the function, so it is ignored here.
-    """
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if isinstance(value, types.ModuleType) and _LAZY.get(name) == f"{__name__}.{name}":
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Api
 
 
 __all__ = [

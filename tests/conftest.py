@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from rdflib import Dataset
 
-from graph.build import BuildResult, build
-from graph.load import load_graph
+from graph.inputs.reading import load_graph
+from graph.pipeline.build import BuildResult, build
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"

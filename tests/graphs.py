@@ -12,7 +12,7 @@ from pathlib import Path
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import FOAF, PROV, RDF, RDFS, XSD
 
-from graph.load import add_quad, new_dataset
+from graph.inputs.reading import add_quad, new_dataset
 from graph.namespaces import KZ, KZE, KZG, KZR
 
 SCHEMA_START = URIRef("https://schema.org/startDate")

@@ -174,7 +174,7 @@ def store_digest(location: Path) -> tuple[int, str]:
     """Number of quads and a hash of the sorted quads of the store's active content."""
     import pyoxigraph as ox
 
-    from graph.bulkload import store_dir
+    from graph.stores.bulkload import store_dir
 
     store = ox.Store.read_only(str(store_dir(location)))
     lines = sorted(str(q) for q in store)

@@ -225,9 +225,9 @@ def split_catalogue() -> tuple[list[Any], list[Any]]:
 
     The federated ones are refused under the default policy, so they are tested for that.
     """
-    from graph.catalogue import list_queries
-    from graph.query import QueryRefused
-    from graph.sandbox import check_query
+    from graph.sparql.catalogue import list_queries
+    from graph.sparql.guard import check_query
+    from graph.sparql.results import QueryRefused
 
     local, federated = [], []
     for entry in list_queries():

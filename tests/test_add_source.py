@@ -8,8 +8,8 @@ import shutil
 import pytest
 from rdflib import Literal, URIRef
 
-from graph.cli import main
-from graph.load import SOURCES_GRAPH, load_graph
+from graph.cli.main import main
+from graph.inputs.reading import SOURCES_GRAPH, load_graph
 from graph.namespaces import KZ, KZR
 
 from .conftest import FIXTURES, MINI, snapshot

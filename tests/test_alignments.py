@@ -12,22 +12,15 @@ from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import OWL, PROV, RDF, RDFS, SKOS, XSD
 
-from graph.labels import label_for, labels_for, languages
-from graph.linking import (
-    ADMS,
-    ALIGNMENTS_GRAPH,
-    FOAF,
-    alignment_iri,
-    alignments,
-    alignments_text,
-    external_links,
-    links_markdown,
-    read_alignments,
-)
-from graph.load import load_graph, quads
+from graph.inputs.reading import load_graph, quads
+from graph.linking.alignments import alignment_iri, alignments
+from graph.linking.external import external_links, links_markdown
+from graph.linking.reconcile import alignments_text, read_alignments
+from graph.linking.targets import ADMS, ALIGNMENTS_GRAPH, FOAF
 from graph.namespaces import KZ, KZR, WD
-from graph.validate import validate
-from graph.void import VOID, describe
+from graph.pipeline.validation import validate
+from graph.pipeline.void import VOID, describe
+from graph.serving.labels import label_for, labels_for, languages
 from tests.conftest import DATA, ONTOLOGY, REPO
 
 ALIGNMENTS = DATA / "alignments.ttl"
@@ -301,7 +294,7 @@ def test_void_written_by_the_build(built):
 
 
 def test_void_follows_the_base(dataset, tmp_path):
-    from graph.load import rebase
+    from graph.inputs.reading import rebase
 
     moved = describe(rebase(dataset, "https://example.org/kz/"))
     assert (URIRef("https://example.org/kz/dataset"), RDF.type, VOID.Dataset) in moved
@@ -424,7 +417,7 @@ def test_every_verified_link_cites_a_public_address(dataset):
 
 
 def test_counts_meet_the_issue_and_stats_prints_them(dataset):
-    from graph.stats import format_table, stats
+    from graph.pipeline.statistics import format_table, stats
 
     records = alignments(dataset)
 
@@ -448,7 +441,7 @@ def test_counts_meet_the_issue_and_stats_prints_them(dataset):
 
 
 def test_every_linkable_entity_is_linked_or_pending_with_what_was_searched(dataset):
-    from graph.linking import linkable_entities
+    from graph.linking.reconcile import linkable_entities
 
     for entity in linkable_entities(dataset):
         links = [x for x in external_links(dataset, entity) if x.dataset_label == "Wikidata"]
@@ -461,6 +454,8 @@ def test_docs_list_every_link_with_its_evidence(dataset):
     docs = (REPO / "docs" / "linking.md").read_text(encoding="utf-8")
     start, end = "<!-- links:start -->\n", "<!-- links:end -->"
     listed = docs[docs.index(start) + len(start) : docs.index(end)]
-    assert listed == links_markdown(dataset), "regenerate with graph.linking.links_markdown"
+    assert listed == links_markdown(dataset), (
+        "regenerate with graph.linking.external.links_markdown"
+    )
     summary = listed.splitlines()[0]
     assert summary.startswith("52 verified, 0 reconciled and 22 pending alignments")

@@ -8,7 +8,9 @@ import xml.etree.ElementTree as ET
 import networkx as nx
 import pytest
 
-from graph.analysis import (
+from graph.cli.main import main
+from graph.errors import InputError
+from graph.explore.analysis import (
     centrality,
     format_paths,
     format_timeline,
@@ -16,11 +18,9 @@ from graph.analysis import (
     shortest_paths,
     timeline,
 )
-from graph.cli import main
-from graph.errors import InputError
+from graph.explore.network import to_networkx
+from graph.explore.resolve import AmbiguousEntityError, UnknownEntityError
 from graph.namespaces import KZ, KZR
-from graph.network import to_networkx
-from graph.resolve import AmbiguousEntityError, UnknownEntityError
 
 from .conftest import DATA, ONTOLOGY
 from .graphs import small_dataset

@@ -97,8 +97,8 @@ def test_the_shapes_of_the_curated_data_are_all_there(sample):
 @pytest.mark.slow
 def test_generated_data_passes_kzgraphs_loader_shapes_and_checks(tmp_path):
     """Written as TriG into a data directory, a sample loads and validates like curated data."""
-    from graph.load import load_graph
-    from graph.validate import validate
+    from graph.inputs.reading import load_graph
+    from graph.pipeline.validation import validate
 
     manifest = generate(tmp_path, "2k")
     quads = [

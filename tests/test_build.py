@@ -12,11 +12,11 @@ import pytest
 from rdflib import Dataset, Graph
 from rdflib.compare import isomorphic
 
-from graph.build import ARTIFACT_WRITERS, MARKER, build
-from graph.export import jsonld_context
-from graph.load import INFERRED_GRAPH, load_graph, named_graphs, quads
+from graph.inputs.reading import INFERRED_GRAPH, load_graph, named_graphs, quads
+from graph.inputs.writing import jsonld_context
 from graph.namespaces import PREFIXES
-from graph.stats import stats
+from graph.pipeline.build import ARTIFACT_WRITERS, MARKER, build
+from graph.pipeline.statistics import stats
 
 from .conftest import DATA, MINI, ONTOLOGY, REPO, snapshot
 
@@ -217,7 +217,7 @@ def test_a_copy_without_the_source_texts_builds_only_when_asked(project, tmp_pat
     """The articles are cited, not redistributed: a clone without them fails the evidence
     checks, naming the texts, unless --without-source-texts says to leave their quotes
     unchecked, which validation.txt and stderr then report."""
-    from graph.cli import main
+    from graph.cli.main import main
 
     monkeypatch.setenv("KZGRAPH_SEEDS", str(tmp_path / "no-seeds-here"))
     inputs = ["--ontology", str(project / "ontology"), "--data", str(project / "data")]

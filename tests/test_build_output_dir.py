@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from graph.build import MARKER, build, recover
-from graph.cli import main
+from graph.cli.main import main
+from graph.pipeline.build import MARKER, build, recover
 
 from .conftest import MINI, REPO, problem_lines, snapshot
 
@@ -125,7 +125,7 @@ def test_next_build_removes_debris_but_not_a_running_builds_directory(tmp_path):
 KILLER = """
 import os, signal, sys
 import graph.atomic as atomic
-from graph.build import build as run_build
+from graph.pipeline.build import build as run_build
 
 point, out, ontology, data = sys.argv[1:5]
 real_exchange, real_rename = atomic.exchange, os.rename

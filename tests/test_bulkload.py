@@ -18,16 +18,9 @@ import pyoxigraph as ox
 import pytest
 
 from benchmarks.generate import generate
-from graph.bulkload import (
-    ACTIVE,
-    load,
-    read_marker,
-    source_for,
-    store_dir,
-    writer_lock,
-)
-from graph.cli import main
+from graph.cli.main import main
 from graph.errors import InputError
+from graph.stores.bulkload import ACTIVE, load, read_marker, source_for, store_dir, writer_lock
 from tests.reliability import REPO, scale, store_digest
 
 EX = "https://w3id.org/kzgraph/id/"

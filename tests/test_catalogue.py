@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from rdflib.plugins.sparql import prepareQuery
 
-from graph.catalogue import get_query, list_queries, parse_header
 from graph.errors import InputError
+from graph.inputs.locations import queries_dir
 from graph.namespaces import PREFIXES
-from graph.paths import queries_dir
+from graph.sparql.catalogue import get_query, list_queries, parse_header
 
 QUERIES = sorted(queries_dir().glob("*.rq"))
 

@@ -8,8 +8,8 @@ import shutil
 import pytest
 
 from graph import __version__
-from graph.build import MARKER
-from graph.cli import COMMANDS, main
+from graph.cli.main import COMMANDS, main
+from graph.pipeline.build import MARKER
 
 from .conftest import FIXTURES, MINI, REPO
 
@@ -165,8 +165,9 @@ def test_commands_are_imported_only_when_run():
     import sys
 
     code = (
-        "import sys; from graph.cli import main; main(['--version']); "
-        "print(sorted(m for m in sys.modules if m.startswith('graph.commands.')))"
+        "import sys; from graph.cli.main import main; main(['--version']); "
+        "print(sorted(m for m in sys.modules if m.startswith('graph.cli.')"
+        " and m not in ('graph.cli.main', 'graph.cli.options')))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True

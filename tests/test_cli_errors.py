@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from graph.cli import main
+from graph.cli.main import main
 from graph.errors import InputError
-from graph.load import parse_file
+from graph.inputs.reading import parse_file
 from graph.terminal import printable
 
 from .conftest import FIXTURES, MINI, REPO, problem_lines
@@ -210,7 +210,7 @@ def test_rdfxml_with_namespace_entities_still_loads(capsys, tmp_path):
     ],
 )
 def test_rdfxml_other_entity_tricks_are_refused(tmp_path, doctype, problem):
-    from graph.rdfxml import check_entities
+    from graph.inputs.rdfxml import check_entities
 
     doc = f'<?xml version="1.0"?>\n<!DOCTYPE rdf:RDF [{doctype}]>\n<rdf:RDF/>\n'.encode()
     with pytest.raises(InputError, match=re.escape(problem)):
@@ -304,7 +304,7 @@ def test_error_messages_quoting_user_data_are_escaped(capsys):
 
 
 def test_emit_escapes_only_when_stdout_is_a_terminal(monkeypatch, capsysbinary):
-    from graph.commands import emit
+    from graph.cli.options import emit
 
     monkeypatch.setattr(sys.stdout, "isatty", lambda: False)
     emit("raw\x1b[0m\n", "-")

@@ -11,8 +11,8 @@ import pytest
 from rdflib import Dataset
 
 from graph.errors import InputError
-from graph.export import FORMATS, export, jsonld_context, write_atomic
-from graph.load import named_graphs
+from graph.inputs.reading import named_graphs
+from graph.inputs.writing import FORMATS, export, jsonld_context, write_atomic
 
 from .conftest import MINI, REPO
 
@@ -63,9 +63,9 @@ def test_write_atomic_leaves_no_temporary_files(tmp_path):
 
 SCRIPT = """
 import hashlib, sys
-from graph.export import FORMATS, export
-from graph.infer import infer
-from graph.load import load_graph
+from graph.inputs.writing import FORMATS, export
+from graph.pipeline.inference import infer
+from graph.inputs.reading import load_graph
 ds = load_graph(sys.argv[1] + "/ontology", sys.argv[1] + "/data")
 infer(ds, "owlrl")
 print(" ".join(hashlib.sha256(export(ds, f)).hexdigest() for f in FORMATS))

@@ -20,17 +20,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graph.bulkload import load, read_marker, source_for, store_dir
-from graph.query import QueryRefused, QuerySyntaxError
-from graph.sandbox import (
-    Policy,
-    QueryRunner,
-    _check_parsed,
-    _form_by_reading,
-    check_query,
-    prepare,
-)
-from graph.stores import OxigraphStore, StoreSpec, load_oxigraph, open_store
+from graph.serving.sandbox import QueryRunner
+from graph.sparql.guard import Policy, _check_parsed, _form_by_reading, check_query, prepare
+from graph.sparql.results import QueryRefused, QuerySyntaxError
+from graph.stores.bulkload import load, read_marker, source_for, store_dir
+from graph.stores.persistent import OxigraphStore, load_oxigraph
+from graph.stores.spec import StoreSpec, open_store
 from tests.conftest import DATA, ONTOLOGY
 from tests.reliability import REPO, scale
 
@@ -262,9 +257,9 @@ HEAVY = (
     "jinja2",
     "scipy",
     "matplotlib",
-    "graph.server",
-    "graph.view",
-    "graph.network",
+    "graph.serving.app",
+    "graph.explore.view",
+    "graph.explore.network",
     "graph.build",
 )
 
@@ -272,7 +267,7 @@ HEAVY = (
 def test_query_command_imports_nothing_heavy(tmp_path):
     script = (
         "import sys\n"
-        "from graph.cli import main\n"
+        "from graph.cli.main import main\n"
         "code = main(['query', 'entity-facts', '--format', 'json', '-o', sys.argv[1]])\n"
         f"heavy = sorted(m for m in sys.modules\n"
         f"               if m.split('.')[0] in {HEAVY!r} or m in {HEAVY!r})\n"
@@ -290,8 +285,8 @@ def test_query_command_imports_nothing_heavy(tmp_path):
 
 
 def test_query_reads_the_cache_and_a_changed_input_misses_it(tmp_path, project, monkeypatch):
-    import graph.load
-    from graph.cache import cached_nquads, load_cached
+    import graph.inputs.reading
+    from graph.inputs.cache import cached_nquads, load_cached
 
     monkeypatch.setenv("KZGRAPH_CACHE_DIR", str(tmp_path / "cache"))
     ont, data = project / "ontology", project / "data"
@@ -299,8 +294,10 @@ def test_query_reads_the_cache_and_a_changed_input_misses_it(tmp_path, project, 
     (entry,) = (tmp_path / "cache").glob("dataset-*.nq")  # N-Quads, data: never code
     assert oct(entry.stat().st_mode & 0o777) == "0o600"
     calls = []
-    real = graph.load.load_graph
-    monkeypatch.setattr(graph.load, "load_graph", lambda *a, **k: calls.append(a) or real(*a, **k))
+    real = graph.inputs.reading.load_graph
+    monkeypatch.setattr(
+        graph.inputs.reading, "load_graph", lambda *a, **k: calls.append(a) or real(*a, **k)
+    )
     again = load_cached(ont, data)
     assert calls == [] and len(again) == len(first)  # read back, not rebuilt
     assert set(again.quads()) == set(first.quads())
@@ -317,7 +314,7 @@ def test_query_reads_the_cache_and_a_changed_input_misses_it(tmp_path, project, 
 
 @pytest.mark.parametrize("damage", [b"not n-quads", b"truncated"])
 def test_a_damaged_cache_entry_is_rebuilt(tmp_path, monkeypatch, damage):
-    from graph.cache import cached_nquads
+    from graph.inputs.cache import cached_nquads
 
     monkeypatch.setenv("KZGRAPH_CACHE_DIR", str(tmp_path))
     good = cached_nquads(ONTOLOGY, DATA)
@@ -330,15 +327,17 @@ def test_a_damaged_cache_entry_is_rebuilt(tmp_path, monkeypatch, damage):
 
 def test_a_cache_others_can_write_is_never_read(tmp_path, monkeypatch):
     """A shared or group-writable cache directory (or entry) is bypassed, not trusted."""
-    import graph.load
-    from graph.cache import cached_nquads
+    import graph.inputs.reading
+    from graph.inputs.cache import cached_nquads
 
     monkeypatch.setenv("KZGRAPH_CACHE_DIR", str(tmp_path / "cache"))
     good = cached_nquads(ONTOLOGY, DATA)
     (entry,) = (tmp_path / "cache").glob("dataset-*.nq")
     calls = []
-    real = graph.load.load_graph
-    monkeypatch.setattr(graph.load, "load_graph", lambda *a, **k: calls.append(a) or real(*a, **k))
+    real = graph.inputs.reading.load_graph
+    monkeypatch.setattr(
+        graph.inputs.reading, "load_graph", lambda *a, **k: calls.append(a) or real(*a, **k)
+    )
     entry.chmod(0o666)
     assert cached_nquads(ONTOLOGY, DATA) == good and len(calls) == 1
     entry.chmod(0o600)
@@ -349,7 +348,7 @@ def test_a_cache_others_can_write_is_never_read(tmp_path, monkeypatch):
 
 
 def test_cache_can_be_switched_off(tmp_path, monkeypatch):
-    from graph.cache import cache_dir
+    from graph.inputs.cache import cache_dir
 
     monkeypatch.setenv("KZGRAPH_CACHE_DIR", "off")
     assert cache_dir() is None
@@ -368,10 +367,10 @@ def test_cache_can_be_switched_off(tmp_path, monkeypatch):
 )
 def test_oxigraph_answers_are_serialised_by_oxigraph_not_row_by_row(tmp_path, monkeypatch, text):
     """What the server sends for the Oxigraph store never goes through rdflib terms."""
-    import importlib
 
-    from graph.query import GRAPH_FORMATS, RESULT_FORMATS
-    from graph.sandbox import Policy, run_op
+    from graph.serving.operations import run_op
+    from graph.sparql.guard import Policy
+    from graph.sparql.results import GRAPH_FORMATS, RESULT_FORMATS
 
     load_oxigraph(tmp_path / "store", str(ONTOLOGY), str(DATA))
     store = OxigraphStore(tmp_path / "store")
@@ -379,8 +378,9 @@ def test_oxigraph_answers_are_serialised_by_oxigraph_not_row_by_row(tmp_path, mo
     def refuse(*args: object) -> None:
         raise AssertionError("a result went through rdflib terms")
 
-    # the module (``graph.query`` names the function: see graph/__init__.py)
-    monkeypatch.setattr(importlib.import_module("graph.query"), "to_rdflib", refuse)
+    import graph.sparql.results
+
+    monkeypatch.setattr(graph.sparql.results, "to_rdflib", refuse)
     monkeypatch.setattr("rdflib.query.Result.serialize", refuse)
     for result_fmt in RESULT_FORMATS:
         for graph_fmt in GRAPH_FORMATS:
@@ -392,7 +392,7 @@ def test_oxigraph_answers_are_serialised_by_oxigraph_not_row_by_row(tmp_path, mo
 
 def test_uncapped_select_is_serialised_once_in_the_format_asked(tmp_path):
     """Without a cap, a SELECT goes straight to the format asked; every format still agrees."""
-    from graph.query import RESULT_FORMATS
+    from graph.sparql.results import RESULT_FORMATS
 
     load_oxigraph(tmp_path / "store", str(ONTOLOGY), str(DATA))
     store = OxigraphStore(tmp_path / "store")
@@ -411,7 +411,7 @@ def test_uncapped_select_is_serialised_once_in_the_format_asked(tmp_path):
 
 def test_predeclared_prefixes_on_the_fast_path(tmp_path):
     """Our prefixes need no declaration; a query's own declaration of a name wins."""
-    from graph.sandbox import _read
+    from graph.sparql.guard import _read
 
     load_oxigraph(tmp_path / "store", str(ONTOLOGY), str(DATA))
     store = OxigraphStore(tmp_path / "store")

@@ -19,8 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graph.catalogue import list_queries
-from graph.cli import main
+from graph.cli.main import main
+from graph.sparql.catalogue import list_queries
 from tests.conftest import problem_lines
 from tests.reliability import kzgraph_serve, scale
 

@@ -18,9 +18,9 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from graph.cache import cached_nquads
-from graph.catalogue import list_queries, read_query
-from graph.stores import MemoryStore
+from graph.inputs.cache import cached_nquads
+from graph.sparql.catalogue import list_queries, read_query
+from graph.stores.memory import MemoryStore
 
 REPO = Path(__file__).resolve().parent.parent
 JENA = REPO.parent / "shared" / "tools" / "jena.sh"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from graph.cli import main
+from graph.cli.main import main
 
 from .conftest import FIXTURES, problem_lines, snapshot
 

@@ -21,28 +21,26 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS, XSD
 
-from graph.catalogue import get_query
-from graph.cli import main
+from graph.cli.main import main
 from graph.errors import InputError
-from graph.labels import label_for
-from graph.linking import (
-    ENRICHMENT_GRAPH,
-    ClientSettings,
-    NetworkError,
-    SparqlClient,
-    alignments,
+from graph.inputs.reading import load_graph, quads
+from graph.linking.alignments import alignments
+from graph.linking.client import ClientSettings, NetworkError, SparqlClient
+from graph.linking.enrich import enrich
+from graph.linking.external import external_links
+from graph.linking.federated import federated_query
+from graph.linking.reconcile import (
     alignments_text,
     apply_matches,
-    enrich,
-    external_links,
-    federated_query,
     read_alignments,
     recheck,
     reconcile,
 )
-from graph.load import load_graph, quads
+from graph.linking.targets import ENRICHMENT_GRAPH
 from graph.namespaces import ELI, KZ, KZR, WD
-from graph.validate import validate
+from graph.pipeline.validation import validate
+from graph.serving.labels import label_for
+from graph.sparql.catalogue import get_query
 from tests.conftest import FIXTURES, snapshot
 from tests.sparql_servers import free_port, oxigraph_binary, oxigraph_server, stop, wait_for
 
@@ -571,7 +569,7 @@ def test_reconciliation_run_finds_the_curated_items_again(
     assert validate(ds, ontology / "shapes.ttl", ontology / "checks").conforms
     links = {e: external_links(ds, e) for e in accepted}
     assert all(any(x.status == "reconciled" for x in ls) for ls in links.values())
-    from graph.stats import stats
+    from graph.pipeline.statistics import stats
 
     assert stats(ds)["alignments"]["reconciled"] == len(accepted)
 
@@ -636,7 +634,7 @@ def test_enrich_imports_the_snapshot_into_its_own_graph(
 def test_external_links_read_the_same_from_every_door(dataset, door):
     import pyoxigraph as ox
 
-    from graph.stores import MemoryStore
+    from graph.stores.memory import MemoryStore
 
     if door == "dataset":
         source: object = dataset

@@ -11,7 +11,7 @@ from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import RDF, RDFS
 
 from graph.errors import InputError, KzGraphError
-from graph.load import (
+from graph.inputs.reading import (
     INFERRED_GRAPH,
     ONTOLOGY_GRAPH,
     PROVENANCE_GRAPH,

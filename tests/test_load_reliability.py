@@ -18,7 +18,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from graph.catalogue import list_queries
+from graph.sparql.catalogue import list_queries
 from tests.reliability import kzgraph_serve, run_wrk, scale
 
 CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -28,8 +28,8 @@ JSON = {"Accept": "application/sparql-results+json"}
 
 def request_mix() -> list[tuple[str, str, dict[str, str], str | None]]:
     """What the load test's clients send, in turn."""
-    from graph.query import QueryRefused
-    from graph.sandbox import check_query
+    from graph.sparql.guard import check_query
+    from graph.sparql.results import QueryRefused
 
     local = []
     for entry in list_queries():

@@ -9,10 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rdflib import Dataset
 
-from graph.cli import main
+from graph.cli.main import main
 from graph.errors import InputError
-from graph.load import load_graph
-from graph.locate import (
+from graph.inputs.evidence import (
     find_all,
     locate,
     normalise,
@@ -21,8 +20,9 @@ from graph.locate import (
     source_for_file,
     verify_evidence,
 )
+from graph.inputs.locations import source_dirs
+from graph.inputs.reading import load_graph
 from graph.namespaces import KZR
-from graph.paths import source_dirs
 
 from .conftest import DATA, FIXTURES, MINI
 

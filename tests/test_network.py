@@ -10,9 +10,7 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
 
 from graph.errors import InputError
-from graph.load import add_quad, load_graph, quads
-from graph.namespaces import KZ, KZE, KZG, KZR, WD
-from graph.network import (
+from graph.explore.network import (
     date_start,
     humanise,
     neighbourhood,
@@ -20,6 +18,8 @@ from graph.network import (
     to_networkx,
     triples_to_networkx,
 )
+from graph.inputs.reading import add_quad, load_graph, quads
+from graph.namespaces import KZ, KZE, KZG, KZR, WD
 
 from .conftest import DATA, ONTOLOGY
 from .graphs import generated_dataset

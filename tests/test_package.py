@@ -11,9 +11,9 @@ import tomllib
 import pytest
 
 import graph
-from graph import paths
-from graph.cli import main
+from graph.cli.main import main
 from graph.errors import InputError
+from graph.inputs import locations as loc
 
 from .conftest import MINI, REPO
 
@@ -46,11 +46,11 @@ def clean_env(monkeypatch):
 
 def test_resolution_order(tmp_path, clean_env):
     clean_env.chdir(REPO)
-    assert paths.resolve_dir("data", tmp_path) == tmp_path
-    assert paths.locate_dir("data") == paths.InputDir(REPO / "data", paths.WORKING_COPY)
+    assert loc.resolve_dir("data", tmp_path) == tmp_path
+    assert loc.locate_dir("data") == loc.InputDir(REPO / "data", loc.WORKING_COPY)
     clean_env.setenv("KZGRAPH_HOME", str(tmp_path))
-    assert paths.locate_dir("ontology") == paths.InputDir(tmp_path / "ontology", paths.HOME)
-    assert paths.resolve_dir("ontology", "explicit") == paths.Path("explicit")
+    assert loc.locate_dir("ontology") == loc.InputDir(tmp_path / "ontology", loc.HOME)
+    assert loc.resolve_dir("ontology", "explicit") == loc.Path("explicit")
 
 
 def test_working_copy_is_the_nearest_parent_holding_the_ontology(tmp_path, clean_env):
@@ -58,29 +58,27 @@ def test_working_copy_is_the_nearest_parent_holding_the_ontology(tmp_path, clean
     deep = tmp_path / "project" / "notes" / "drafts"
     deep.mkdir(parents=True)
     clean_env.chdir(deep)
-    assert paths.find_project_root() == tmp_path / "project"
-    assert paths.locate_dir("data") == paths.InputDir(
-        tmp_path / "project" / "data", paths.WORKING_COPY
-    )
-    assert paths.describe_inputs() == (
+    assert loc.find_project_root() == tmp_path / "project"
+    assert loc.locate_dir("data") == loc.InputDir(tmp_path / "project" / "data", loc.WORKING_COPY)
+    assert loc.describe_inputs() == (
         f"kzgraph: reading ontology/ and data/ from {tmp_path / 'project'} (working copy)"
     )
 
 
 def test_packaged_copies_are_the_last_resort(tmp_path, clean_env):
     clean_env.chdir(tmp_path)  # no project here or above
-    assert paths.find_project_root() is None
+    assert loc.find_project_root() is None
     resources = tmp_path / "_resources"
-    clean_env.setattr(paths, "RESOURCES_DIR", resources)
+    clean_env.setattr(loc, "RESOURCES_DIR", resources)
     # an editable install or a source run: the checkout kzgraph runs from
-    assert paths.locate_dir("data") == paths.InputDir(REPO / "data", paths.CHECKOUT)
+    assert loc.locate_dir("data") == loc.InputDir(REPO / "data", loc.CHECKOUT)
     shutil.copytree(MINI / "ontology", resources / "ontology")
-    assert paths.locate_dir("data") == paths.InputDir(resources / "data", paths.PACKAGED)
+    assert loc.locate_dir("data") == loc.InputDir(resources / "data", loc.PACKAGED)
 
 
 def test_describe_inputs_names_each_directory_and_why(tmp_path, clean_env):
     clean_env.chdir(REPO)
-    line = paths.describe_inputs(tmp_path / "ont", None)
+    line = loc.describe_inputs(tmp_path / "ont", None)
     assert line == (
         f"kzgraph: reading the ontology from {tmp_path / 'ont'} (given)"
         f" and the data from {REPO / 'data'} (working copy)"
@@ -89,28 +87,28 @@ def test_describe_inputs_names_each_directory_and_why(tmp_path, clean_env):
 
 def test_seeds_dir(tmp_path, clean_env):
     clean_env.chdir(REPO)
-    assert paths.seeds_dir() == REPO.parent / "shared" / "seeds"
+    assert loc.seeds_dir() == REPO.parent / "shared" / "seeds"
     clean_env.setenv("KZGRAPH_SEEDS", str(tmp_path))
-    assert paths.seeds_dir() == tmp_path
-    assert paths.source_dirs(REPO / "data") == [tmp_path, REPO]
+    assert loc.seeds_dir() == tmp_path
+    assert loc.source_dirs(REPO / "data") == [tmp_path, REPO]
     clean_env.delenv("KZGRAPH_SEEDS")
-    assert paths.source_dirs(REPO / "data") == [REPO.parent / "shared" / "seeds", REPO]
+    assert loc.source_dirs(REPO / "data") == [REPO.parent / "shared" / "seeds", REPO]
 
 
 def test_init_copies_the_packaged_project_and_refuses_a_non_empty_directory(tmp_path):
-    written = paths.init_project(tmp_path / "new")
-    assert paths.Path("ontology/kzgraph.ttl") in written
-    assert paths.Path("data/sources.trig") in written
+    written = loc.init_project(tmp_path / "new")
+    assert loc.Path("ontology/kzgraph.ttl") in written
+    assert loc.Path("data/sources.trig") in written
     for name in written:
         assert (tmp_path / "new" / name).read_bytes() == (REPO / name).read_bytes()
     (tmp_path / "busy").mkdir()
     (tmp_path / "busy" / "notes.txt").write_text("mine\n")
     with pytest.raises(InputError, match="not empty"):
-        paths.init_project(tmp_path / "busy")
+        loc.init_project(tmp_path / "busy")
     assert (tmp_path / "busy" / "notes.txt").read_text() == "mine\n"  # nothing lost
 
 
-def _mini_project(tmp_path: paths.Path) -> paths.Path:
+def _mini_project(tmp_path: loc.Path) -> loc.Path:
     project = tmp_path / "project"
     shutil.copytree(MINI, project)
     (project / "sub").mkdir()
@@ -178,7 +176,7 @@ def test_wheel_carries_ontology_and_data():
     assert "--strict-markers" in config["tool"]["pytest"]["ini_options"]["addopts"]
 
 
-def _wheel_venv(tmp_path: paths.Path) -> paths.Path:
+def _wheel_venv(tmp_path: loc.Path) -> loc.Path:
     """A fresh venv with kzgraph installed from this tree by a real, non-editable ``pip install``.
 
     Offline: kzgraph alone is installed (``--no-deps``), and its dependencies come from the
@@ -197,7 +195,7 @@ def _wheel_venv(tmp_path: paths.Path) -> paths.Path:
         check=True,
     ).stdout.strip()
     ours = sysconfig.get_paths()["purelib"]
-    (paths.Path(site) / "zz_test_venv.pth").write_text(ours + "\n")
+    (loc.Path(site) / "zz_test_venv.pth").write_text(ours + "\n")
     base = [str(python), "-m", "pip", "install", "-q", "--no-deps", str(REPO)]
     done = subprocess.run(base, capture_output=True, text=True)
     if done.returncode != 0:  # no index reachable: build with the test venv's hatchling
@@ -216,7 +214,7 @@ def _wheel_venv(tmp_path: paths.Path) -> paths.Path:
 @pytest.mark.slow
 def test_pip_installed_kzgraph_reads_the_working_copy(tmp_path):
     """The README's path: `pip install .` then work in the clone; edits reach dist/."""
-    seeds = paths.seeds_dir()
+    seeds = loc.seeds_dir()
     assert seeds.is_dir(), f"the source texts are missing: {seeds}"
     venv = _wheel_venv(tmp_path)
     kzgraph = str(venv / "bin" / "kzgraph")
@@ -224,7 +222,7 @@ def test_pip_installed_kzgraph_reads_the_working_copy(tmp_path):
     env["KZGRAPH_SEEDS"] = str(seeds)
     env["KZGRAPH_CACHE_DIR"] = "off"
 
-    def run(*args: str, cwd: paths.Path) -> subprocess.CompletedProcess[str]:
+    def run(*args: str, cwd: loc.Path) -> subprocess.CompletedProcess[str]:
         return subprocess.run([kzgraph, *args], cwd=cwd, env=env, capture_output=True, text=True)
 
     clone = tmp_path / "clone"

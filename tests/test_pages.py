@@ -23,10 +23,10 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 
 from graph.namespaces import PREFIXES
-from graph.query_page import example_queries, without_header
-from graph.sandbox import QueryRunner
-from graph.server import ServerConfig, catalogue_entries, create_app
-from graph.stores import StoreSpec
+from graph.serving.app import ServerConfig, catalogue_entries, create_app
+from graph.serving.query_page import example_queries, without_header
+from graph.serving.sandbox import QueryRunner
+from graph.stores.spec import StoreSpec
 from tests.conftest import MINI
 
 HTML = {"Accept": "text/html"}

@@ -20,8 +20,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from graph.cli import main
-from graph.stores import STAGING_PREFIX
+from graph.cli.main import main
+from graph.stores.publish import STAGING_PREFIX
 
 from .conftest import MINI, problem_lines
 from .sparql_servers import oxigraph_server, running

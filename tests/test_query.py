@@ -10,7 +10,7 @@ from rdflib.namespace import RDF
 
 from graph.errors import InputError
 from graph.namespaces import KZ, KZE, KZR
-from graph.query import query
+from graph.stores.querying import query
 
 
 def test_prefixes_are_predeclared_and_default_graph_is_the_union(mini_dataset):
@@ -121,7 +121,7 @@ def test_construct_and_ask_results(mini_dataset):
 def test_a_store_and_a_pyoxigraph_store_are_sources_too(mini_dataset):
     import pyoxigraph as ox
 
-    from graph.stores import MemoryStore
+    from graph.stores.memory import MemoryStore
 
     store = MemoryStore(mini_dataset)
     text = "SELECT ?label WHERE { kzr:decree-2021 rdfs:label ?label }"

@@ -10,8 +10,8 @@ import pytest
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from graph.catalogue import list_queries
-from graph.cli import main
+from graph.cli.main import main
+from graph.sparql.catalogue import list_queries
 
 SELECT = "SELECT ?post ?label WHERE { kzr:igor-rogov org:holds ?post . ?post rdfs:label ?label }"
 CONSTRUCT = "CONSTRUCT { kzr:igor-rogov ?p ?o } WHERE { kzr:igor-rogov ?p ?o }"

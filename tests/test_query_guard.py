@@ -12,10 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graph.query import QueryRefused, QuerySyntaxError, TooManyRows
-from graph.sandbox import Policy, QueryRunner, check_query, check_update
-from graph.stores import StoreSpec
-from graph.syntax import query_syntax_error
+from graph.serving.sandbox import QueryRunner
+from graph.sparql.guard import Policy, check_query, check_update
+from graph.sparql.results import QueryRefused, QuerySyntaxError, TooManyRows
+from graph.sparql.syntax import query_syntax_error
+from graph.stores.spec import StoreSpec
 from tests.sparql_servers import CountingServer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -106,7 +107,7 @@ def test_audit_hook_blocks_files_network_and_subprocesses():
             f"""
             import os, socket, subprocess, sys, urllib.request
             sys.path.insert(0, {str(REPO)!r})
-            from graph.sandbox import install_audit_hook, _readable_roots
+            from graph.serving.sandbox import install_audit_hook, _readable_roots
             install_audit_hook(_readable_roots(), set(), set())
             port = int({target.url.rsplit(":", 1)[1]!r})
             attempts = {{
@@ -213,8 +214,8 @@ SMUGGLED_SERVICE = [
 
 @pytest.mark.parametrize("template", SMUGGLED_SERVICE)
 def test_smuggled_service_never_reaches_the_network(template, oxigraph_dir):
-    from graph.sandbox import run_op
-    from graph.stores import OxigraphStore
+    from graph.serving.operations import run_op
+    from graph.stores.persistent import OxigraphStore
 
     with CountingServer() as listener:
         text = template.format(url=listener.url + "/sparql")
@@ -234,8 +235,8 @@ def test_smuggled_service_never_reaches_the_network(template, oxigraph_dir):
 )
 def test_token_holders_updates_cannot_load_or_call_out(template, tmp_path):
     """The update path (a token holder's): LOAD, SERVICE and USING stay refused."""
-    from graph.sandbox import run_op
-    from graph.stores import OxigraphStore
+    from graph.serving.operations import run_op
+    from graph.stores.persistent import OxigraphStore
 
     ox.Store(str(tmp_path / "db")).flush()
     store = OxigraphStore(tmp_path / "db", read_only=False)
@@ -306,8 +307,8 @@ import pyoxigraph
 text = "SELECT * WHERE " + "{" * int(sys.argv[1]) + "}" * int(sys.argv[1])
 sys.path.insert(0, sys.argv[2])
 if sys.argv[3] == "guarded":
-    from graph.query import QuerySyntaxError
-    from graph.sandbox import check_query
+    from graph.sparql.results import QuerySyntaxError
+    from graph.sparql.guard import check_query
     try:
         text = check_query(text).text
     except QuerySyntaxError as exc:
@@ -339,7 +340,7 @@ CAPS = """
 import sys, threading
 sys.path.insert(0, sys.argv[1])
 import pyoxigraph as ox
-from graph.sandbox import MAX_DEPTH, MAX_NODES, check_query
+from graph.sparql.guard import MAX_DEPTH, MAX_NODES, check_query
 
 def largest(make, low, high):
     # the biggest query of this shape the guard accepts
@@ -400,6 +401,6 @@ PIECES = [*"-+*/|&!=<>(){}[] ?x:ab\n'\"#", "union", "MINUS", "Bind", "kz:a-b", "
 @given(text=st.lists(st.sampled_from(PIECES), max_size=30).map("".join))
 def test_the_quick_operator_count_never_undercounts(text):
     """The shape check skips its exact count when a quick bound is under the cap."""
-    from graph.sandbox import _operators, _operators_at_most
+    from graph.sparql.guard import _operators, _operators_at_most
 
     assert _operators_at_most(text) >= _operators(text)

@@ -21,9 +21,9 @@ import pytest
 from rdflib import BNode, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF
 
-from graph.build import build
-from graph.export import FORMATS, export
-from graph.load import add_quad, new_dataset, quads
+from graph.inputs.reading import add_quad, new_dataset, quads
+from graph.inputs.writing import FORMATS, export
+from graph.pipeline.build import build
 
 from .conftest import MINI
 
@@ -216,7 +216,7 @@ def test_jena_riot_validates_every_output(tmp_path):
 
 def test_the_oxigraph_store_loads_a_label_with_a_line_separator(tmp_path, capsys):
     """Bug: the store refused the curated N-Quads (cut at U+2028), naming neither file nor line."""
-    from graph.cli import main
+    from graph.cli.main import main
 
     project = tmp_path / "project"
     shutil.copytree(MINI, project)

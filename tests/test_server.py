@@ -25,8 +25,7 @@ with warnings.catch_warnings():  # Starlette suggests httpx2; httpx is what it r
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
-from graph.sandbox import QueryRunner
-from graph.server import (
+from graph.serving.app import (
     KzGraphServer,
     ServerConfig,
     catalogue_entries,
@@ -34,7 +33,8 @@ from graph.server import (
     negotiate,
     parse_accept,
 )
-from graph.stores import StoreSpec
+from graph.serving.sandbox import QueryRunner
+from graph.stores.spec import StoreSpec
 from tests.conftest import MINI
 
 ROGOV = "https://w3id.org/kzgraph/id/igor-rogov"
@@ -343,7 +343,7 @@ def test_time_limit_is_503_with_retry_after(pool):
     """The runner's time limit (the live tests show the process being replaced)."""
     import asyncio
 
-    from graph.query import QueryTimeout
+    from graph.sparql.results import QueryTimeout
 
     with pytest.raises(QueryTimeout, match=r"time limit of 0\.2 s") as caught:
         asyncio.run(pool.call("sleep", 1.0, timeout=0.2))
@@ -598,7 +598,7 @@ def view_nodes(html: str) -> dict[str, dict]:
 
 
 def test_whole_graph_view_is_served_with_the_view_csp(client, dataset):
-    from graph.view import CONTENT_SECURITY_POLICY, view_for
+    from graph.explore.view import CONTENT_SECURITY_POLICY, view_for
 
     response = client.get("/view")
     assert response.status_code == 200
@@ -611,7 +611,7 @@ def test_whole_graph_view_is_served_with_the_view_csp(client, dataset):
 
 
 def test_focused_view_links_nodes_to_the_entity_pages(client, dataset):
-    from graph.view import view_for
+    from graph.explore.view import view_for
 
     for focus in (ROGOV, "kzr:igor-rogov"):
         response = client.get("/view", params={"focus": focus, "depth": "1"})
@@ -634,7 +634,7 @@ def test_entity_page_links_to_its_view(client):
 
 
 def test_query_result_view_goes_through_the_guard(client, pool, dataset):
-    from graph.view import view_for
+    from graph.explore.view import view_for
 
     response = client.get("/view", params={"query": CONSTRUCT})
     assert response.status_code == 200
@@ -738,7 +738,7 @@ def test_entity_pages_switch_label_language_with_english_fallback(multilingual_c
 
 
 def test_served_view_and_cli_take_the_label_language(multilingual_client, multilingual, tmp_path):
-    from graph.cli import main
+    from graph.cli.main import main
 
     jane = "https://w3id.org/kzgraph/id/jane-example"
     decree = "https://w3id.org/kzgraph/id/decree-2021"

@@ -18,8 +18,8 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import JSON, TURTLE, SPARQLWrapper
 
 from graph.namespaces import PREFIXES
-from graph.sandbox import check_query
-from graph.stores import MemoryStore
+from graph.sparql.guard import check_query
+from graph.stores.memory import MemoryStore
 from tests.sparql_servers import (
     CountingServer,
     kzgraph_server,
@@ -174,8 +174,8 @@ def any_store(request, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
         with kzgraph_server("--store", "oxigraph", "--location", str(location)) as base:
             yield base
         return
-    from graph.bulkload import store_dir
-    from graph.stores import load_oxigraph
+    from graph.stores.bulkload import store_dir
+    from graph.stores.persistent import load_oxigraph
 
     load_oxigraph(location)
     with (
@@ -286,7 +286,7 @@ def mapped(text: str) -> str:
 def w3c_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     import pyoxigraph as ox
 
-    from graph.bulkload import Source, load
+    from graph.stores.bulkload import Source, load
 
     location = tmp_path_factory.mktemp("w3c-protocol")
     sources = []

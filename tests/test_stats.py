@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from graph.namespaces import KZE, KZG
-from graph.stats import format_markdown, format_table, graph_kind, stats
+from graph.pipeline.statistics import format_markdown, format_table, graph_kind, stats
 
 
 def test_graph_kinds():

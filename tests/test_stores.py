@@ -15,21 +15,16 @@ from pathlib import Path
 import pytest
 from rdflib import Literal
 
-from graph.bulkload import store_dir
-from graph.cli import main
-from graph.load import named_graphs
-from graph.query import QueryRefused, QuerySyntaxError, StoreUnavailable, TooManyRows
-from graph.sandbox import check_query
-from graph.stores import (
-    FINGERPRINT_FILE,
-    EndpointStore,
-    MemoryStore,
-    OxigraphStore,
-    Store,
-    StoreSpec,
-    load_oxigraph,
-    open_store,
-)
+from graph.cli.main import main
+from graph.inputs.reading import named_graphs
+from graph.sparql.guard import check_query
+from graph.sparql.results import QueryRefused, QuerySyntaxError, StoreUnavailable, TooManyRows
+from graph.stores.base import Store
+from graph.stores.bulkload import store_dir
+from graph.stores.endpoint import EndpointStore
+from graph.stores.memory import MemoryStore
+from graph.stores.persistent import FINGERPRINT_FILE, OxigraphStore, load_oxigraph
+from graph.stores.spec import StoreSpec, open_store
 from tests.sparql_servers import normalise, oxigraph_server, split_catalogue
 
 REPO = Path(__file__).resolve().parent.parent

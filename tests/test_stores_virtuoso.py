@@ -15,10 +15,11 @@ import pytest
 from rdflib import Graph
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 
-from graph.cli import main
-from graph.query import QuerySyntaxError
-from graph.sandbox import check_query
-from graph.stores import EndpointStore, MemoryStore
+from graph.cli.main import main
+from graph.sparql.guard import check_query
+from graph.sparql.results import QuerySyntaxError
+from graph.stores.endpoint import EndpointStore
+from graph.stores.memory import MemoryStore
 from tests.sparql_servers import normalise, split_catalogue, virtuoso_server
 
 pytestmark = [

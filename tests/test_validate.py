@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from rdflib import Graph
 
-from graph.catalogue import read_query
 from graph.errors import InputError
-from graph.query import query
-from graph.validate import run_checks, validate
+from graph.pipeline.validation import run_checks, validate
+from graph.sparql.catalogue import read_query
+from graph.stores.querying import query
 
 from .conftest import MINI, ONTOLOGY
 
@@ -38,7 +38,7 @@ def test_mini_project_conforms(mini_dataset):
 
 
 def test_violation_lines_name_focus_path_message_and_shape(mini_dataset, tmp_path):
-    from graph.load import load_graph
+    from graph.inputs.reading import load_graph
 
     data = tmp_path / "data"
     data.mkdir()

@@ -12,11 +12,9 @@ from html.parser import HTMLParser
 import networkx as nx
 import pytest
 
-from graph.cli import main
-from graph.namespaces import KZR
-from graph.network import to_networkx
-from graph.query import QueryError
-from graph.view import (
+from graph.cli.main import main
+from graph.explore.network import to_networkx
+from graph.explore.view import (
     CONTENT_SECURITY_POLICY,
     MAX_NODES,
     PHYSICS_LIMIT,
@@ -25,6 +23,8 @@ from graph.view import (
     render,
     view_for,
 )
+from graph.namespaces import KZR
+from graph.sparql.results import QueryError
 
 from .conftest import DATA, ONTOLOGY
 from .graphs import HOSTILE_LABEL, HOSTILE_QUOTE, generated_dataset, hostile_dataset
@@ -332,7 +332,7 @@ def test_cli_query_construct_and_select(tmp_path, capsys):
 
 
 def test_cli_query_takes_catalogue_names(tmp_path, capsys, dataset):
-    from graph.catalogue import get_query
+    from graph.sparql.catalogue import get_query
 
     out = tmp_path / "claims.html"
     assert run_cli("--query", "claims", "-o", str(out)) == 0
@@ -402,13 +402,13 @@ class _Recording:
 
 @pytest.fixture(scope="module")
 def memory_store(dataset):
-    from graph.stores import MemoryStore
+    from graph.stores.memory import MemoryStore
 
     return MemoryStore(dataset)
 
 
 def test_served_focus_view_queries_the_neighbourhood_not_the_store(memory_store, dataset):
-    from graph.view import served_view
+    from graph.explore.view import served_view
 
     store = _Recording(memory_store)
     status, page = served_view(store, base="", focus=ROGOV, depth=1)
@@ -425,8 +425,8 @@ def test_served_focus_view_queries_the_neighbourhood_not_the_store(memory_store,
 
 
 def test_served_query_view_describes_only_the_result(memory_store, dataset):
-    from graph.sandbox import check_query
-    from graph.view import served_view
+    from graph.explore.view import served_view
+    from graph.sparql.guard import check_query
 
     construct = "CONSTRUCT { ?d kz:includesMeasure ?m } WHERE { ?d kz:includesMeasure ?m }"
     store = _Recording(memory_store)
@@ -437,9 +437,9 @@ def test_served_query_view_describes_only_the_result(memory_store, dataset):
 
 
 def test_served_select_of_labels_draws_the_entities_so_labelled(memory_store, dataset):
-    from graph.catalogue import get_query
-    from graph.sandbox import check_query
-    from graph.view import served_view
+    from graph.explore.view import served_view
+    from graph.sparql.catalogue import get_query
+    from graph.sparql.guard import check_query
 
     text = get_query("treaty-to-measures").text  # answers with labels only
     status, page = served_view(memory_store, base="", query=check_query(text))

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from graph.explore.network import to_networkx
+from graph.explore.view import PHYSICS_LIMIT, View, effective_dates, render, view_for
 from graph.namespaces import KZR
-from graph.network import to_networkx
-from graph.view import PHYSICS_LIMIT, View, effective_dates, render, view_for
 
 from .graphs import (
     HOSTILE_DESCRIPTION,

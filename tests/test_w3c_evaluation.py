@@ -4,7 +4,8 @@ Each test of aggregates, bind, bindings, construct, exists, functions, grouping,
 project-expression, property-path and subquery (w3c/rdf-tests at :data:`tests.w3c.SUITE_COMMIT`)
 runs three ways: on Oxigraph directly (the engine's own answer), through the public Python API
 (``graph.query`` on a Dataset whose default graph is the test's data) and through the server's
-query path (:func:`graph.sandbox.run_op`: the guard, an Oxigraph store opened as ``kzgraph
+query path (:func:`graph.serving.operations.run_op`: the guard, an Oxigraph store opened as
+``kzgraph
 serve --store oxigraph`` opens it, the JSON or N-Triples the server sends). Known deviations are
 listed once, in tests/w3c_deviations.py, and expected to fail (strictly).
 """
@@ -75,9 +76,9 @@ def test_a_folder_end_to_end_over_http():
     import pyoxigraph as ox
     from starlette.testclient import TestClient
 
-    from graph.sandbox import QueryRunner
-    from graph.server import ServerConfig, create_app
-    from graph.stores import StoreSpec
+    from graph.serving.app import ServerConfig, create_app
+    from graph.serving.sandbox import QueryRunner
+    from graph.stores.spec import StoreSpec
 
     chosen = [case for case in CASES if case.folder == "bind"]
     if not chosen:

@@ -1,7 +1,8 @@
 """The approved W3C SPARQL 1.1 syntax tests, through the query guard and the engine behind it.
 
 A positive test must pass the guard and parse (and run) in Oxigraph through the server's query
-path; a negative one must be refused with a :class:`~graph.query.QuerySyntaxError` whose message
+path; a negative one must be refused with a :class:`~graph.sparql.results.QuerySyntaxError` whose
+message
 is one readable line, and over HTTP with 400 and that line. The tests are those of syntax-query
 and the negative syntax tests of the evaluation folders (w3c/rdf-tests at
 :data:`tests.w3c.SUITE_COMMIT`), each query read with the BASE its file has in the suite.
@@ -15,9 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from graph.query import QueryError, QuerySyntaxError
-from graph.sandbox import QueryRunner, run_op
-from graph.stores import OxigraphStore, StoreSpec
+from graph.serving.operations import run_op
+from graph.serving.sandbox import QueryRunner
+from graph.sparql.results import QueryError, QuerySyntaxError
+from graph.stores.persistent import OxigraphStore
+from graph.stores.spec import StoreSpec
 from tests import w3c
 
 CASES = w3c.syntax_cases()
@@ -86,7 +89,7 @@ def test_counts_are_the_documented_ones():
 def client() -> Iterator[object]:
     from starlette.testclient import TestClient
 
-    from graph.server import ServerConfig, create_app
+    from graph.serving.app import ServerConfig, create_app
 
     where = Path(w3c._store_dir((), (), w3c.SYNTAX_FOLDER))
     spec = StoreSpec("oxigraph", location=str(where))

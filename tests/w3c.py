@@ -528,21 +528,21 @@ def _store_dir(data: tuple[Path, ...], graph_data: tuple[Path, ...], folder: str
 
 def server_store(case: Case) -> Any:
     """The store the server opens for this data (``--store oxigraph --location DIR``)."""
-    from graph.stores import OxigraphStore
+    from graph.stores.persistent import OxigraphStore
 
     return OxigraphStore(_store_dir(case.data, case.graph_data, case.folder))
 
 
 def server_policy() -> Any:
     """The server's policy, with the suite's files counted as graphs of the dataset."""
-    from graph.sandbox import Policy
+    from graph.sparql.guard import Policy
 
     return Policy(local_graphs=(W3C_BASE,))
 
 
 def run_server_path(case: Case) -> Answer:
     """The server's query path: the guard, then the store, then the serialisation sent."""
-    from graph.sandbox import run_op
+    from graph.serving.operations import run_op
 
     form, _media, body, _count = run_op(
         server_store(case), server_policy(), "query", (with_base(case), "json", "ntriples", None)

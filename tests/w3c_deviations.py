@@ -47,6 +47,7 @@ API_DEVIATIONS: tuple[Deviation, ...] = (
     ),
 )
 
+
 def deviation(test: str, engine: str) -> Deviation | None:
     """The known deviation of ``engine`` on the test with IRI ``test``, if any."""
     listed = DEVIATIONS + API_DEVIATIONS if engine == "api" else DEVIATIONS

@@ -34,8 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT))
     from playwright.sync_api import sync_playwright
 
-    from graph.load import load_graph
-    from graph.view import view_for
+    from graph.inputs.reading import load_graph
+    from graph.explore.view import view_for
 
     ds = load_graph()
     whole = view_for(ds)
