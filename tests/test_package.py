@@ -172,7 +172,7 @@ def test_wheel_carries_ontology_and_data():
     config = tomllib.loads((REPO / "pyproject.toml").read_text())
     include = config["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
     assert include == {"ontology": "graph/_resources/ontology", "data": "graph/_resources/data"}
-    assert config["project"]["scripts"] == {"kzgraph": "graph.cli:main"}
+    assert config["project"]["scripts"] == {"kzgraph": "graph.cli.main:main"}
     assert "--strict-markers" in config["tool"]["pytest"]["ini_options"]["addopts"]
 
 
