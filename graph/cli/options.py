@@ -1,4 +1,4 @@
-"""The ``kzgraph`` subcommands, one module each; shared options are defined once here."""
+"""What the ``kzgraph`` subcommands share, defined once: options, argument types, output."""
 
 from __future__ import annotations
 
