@@ -98,13 +98,15 @@ def _links_section(ds: Any, graph: Any, source: str, target: str, sources: bool)
     """The external links of both ends, with their status (exact/close, verified/reconciled/
     pending, last checked); nothing when neither end has any."""
     from graph.explore.resolve import describe, resolve
-    from graph.linking.external import external_links, format_external_links, printable
+    from graph.linking.external import external_links, format_external_links
+    from graph.terminal import escape_invisible
 
     blocks = []
     for node in dict.fromkeys((resolve(graph, source), resolve(graph, target))):
         links = external_links(ds, node)
         if links:
             blocks.append(
-                f"{printable(describe(graph, node))}\n" + format_external_links(links, sources)
+                f"{escape_invisible(describe(graph, node))}\n"
+                + format_external_links(links, sources)
             )
     return "\nExternal links\n" + "".join(blocks) if blocks else ""
