@@ -3,7 +3,8 @@
 Literals, labels and query strings come from data written by others. Printed raw, an ESC in a
 literal starts a terminal escape sequence (colours, cursor moves, window titles, hyperlinks), a
 carriage return overwrites what the line said, and a bidirectional override reorders it. Every
-place where untrusted text reaches a terminal passes it through :func:`printable`.
+place where untrusted text reaches a terminal passes it through :func:`printable`; the one-line
+fields of ``kzgraph show`` and the link tables go through the stricter :func:`escape_invisible`.
 """
 
 from __future__ import annotations
@@ -38,3 +39,18 @@ def printable(text: str, newlines: bool = False) -> str:
             or a report); otherwise they too are escaped, so the result is one line.
     """
     return (_UNSAFE_KEEPING_LINES if newlines else _UNSAFE).sub(_escape, text)
+
+
+def escape_invisible(text: str) -> str:
+    """``text`` on one line with every control or invisible formatting character (Unicode
+    categories Cc and Cf) shown as ``\\uXXXX``.
+
+    Stricter than :func:`printable`: zero-width spaces and joiners, soft hyphens and byte-order
+    marks are shown too, so two names that print alike but differ are told apart (an entity's
+    name, a dataset, a link target), and line breaks never survive.
+    """
+    import unicodedata
+
+    return "".join(
+        f"\\u{ord(c):04x}" if unicodedata.category(c) in ("Cc", "Cf") else c for c in text
+    )

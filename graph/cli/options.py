@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from graph.errors import InputError
@@ -73,6 +74,37 @@ def add_output_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-o", "--output", metavar="FILE", default="-", help="write here instead of stdout ('-')"
     )
+
+
+def add_format_option(
+    parser: argparse.ArgumentParser, choices: Sequence[str], default: str
+) -> None:
+    """``--format``, one of ``choices``, with its default named in the help."""
+    parser.add_argument(
+        "--format",
+        choices=list(choices),
+        default=default,
+        help=f"output format (default: {default})",
+    )
+
+
+def emit_formatted(
+    args: argparse.Namespace, text: Callable[[], str], data: Callable[[], Any]
+) -> None:
+    """Write a command's answer in its ``--format`` to ``-o`` (see :func:`emit`).
+
+    ``csv`` and ``json`` are written from ``data()`` (rows of flat dicts for CSV), every other
+    format (table, text, markdown) is ``text()`` with control characters made visible (see
+    :func:`graph.terminal.printable`). Only the one asked for is computed.
+    """
+    from graph.tables import to_csv, to_json
+
+    if args.format == "csv":
+        emit(to_csv(data()), args.output)
+    elif args.format == "json":
+        emit(to_json(data()), args.output)
+    else:
+        emit(printable(text(), newlines=True), args.output)
 
 
 def positive_seconds(text: str) -> float:

@@ -6,7 +6,13 @@ import argparse
 import sys
 from typing import Any
 
-from graph.cli.options import add_input_options, add_subcommand, emit
+from graph.cli.options import (
+    add_format_option,
+    add_input_options,
+    add_output_option,
+    add_subcommand,
+    emit_formatted,
+)
 from graph.terminal import printable
 
 NAME = "paths"
@@ -38,19 +44,15 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-sources", action="store_true", help="only the chains, without the evidence"
     )
-    parser.add_argument(
-        "--format", choices=["text", "json"], default="text", help="output format (default: text)"
-    )
-    parser.add_argument(
-        "-o", "--output", metavar="FILE", default="-", help="write here instead of stdout ('-')"
-    )
+    add_format_option(parser, ["text", "json"], "text")
+    add_output_option(parser)
     add_input_options(parser)
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
     from graph.errors import InputError
-    from graph.explore.analysis import format_paths, shortest_paths, to_json
+    from graph.explore.analysis import format_paths, shortest_paths
     from graph.explore.network import to_networkx
     from graph.explore.resolve import describe, resolve
     from graph.inputs.reading import load_graph
@@ -70,12 +72,15 @@ def run(args: argparse.Namespace) -> int:
     )
     more = bool(args.limit) and len(found) > args.limit
     found = found[: args.limit] if more else found
-    if args.format == "json":
-        emit(to_json([path.to_dict(graph) for path in found]), args.output)
-    elif found:
-        text = format_paths(graph, found, sources=not args.no_sources, more=more)
-        text += _links_section(ds, graph, args.source, args.target, sources=not args.no_sources)
-        emit(printable(text, newlines=True), args.output)
+    if found or args.format == "json":  # no text at all when there is no path
+        emit_formatted(
+            args,
+            lambda: (
+                format_paths(graph, found, sources=not args.no_sources, more=more)
+                + _links_section(ds, graph, args.source, args.target, sources=not args.no_sources)
+            ),
+            lambda: [path.to_dict(graph) for path in found],
+        )
     if more:
         print(
             f"kzgraph: showing {args.limit} of more than {args.limit} shortest paths (--limit)",
@@ -93,13 +98,15 @@ def _links_section(ds: Any, graph: Any, source: str, target: str, sources: bool)
     """The external links of both ends, with their status (exact/close, verified/reconciled/
     pending, last checked); nothing when neither end has any."""
     from graph.explore.resolve import describe, resolve
-    from graph.linking.external import external_links, format_external_links, printable
+    from graph.linking.external import external_links, format_external_links
+    from graph.terminal import escape_invisible
 
     blocks = []
     for node in dict.fromkeys((resolve(graph, source), resolve(graph, target))):
         links = external_links(ds, node)
         if links:
             blocks.append(
-                f"{printable(describe(graph, node))}\n" + format_external_links(links, sources)
+                f"{escape_invisible(describe(graph, node))}\n"
+                + format_external_links(links, sources)
             )
     return "\nExternal links\n" + "".join(blocks) if blocks else ""

@@ -149,11 +149,12 @@ def read_query_text(args: argparse.Namespace) -> str:
 
 
 def list_catalogue() -> str:
+    """The catalogue queries as a table: name, title and what each answers."""
     from graph.sparql.catalogue import list_queries
-    from graph.sparql.results import format_table
+    from graph.tables import aligned_table
 
     rows = [[q.name, q.title, q.description] for q in list_queries()]
-    return format_table(["name", "title", "description"], rows)
+    return aligned_table(["name", "title", "description"], rows)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -99,7 +99,8 @@ def _source(entry: dict[str, Any]) -> str:
 
 def format_entity(described: dict[str, Any], links: list[Any], sources: bool = True) -> str:
     """The text ``kzgraph show`` prints; every piece of data text made safe for a terminal."""
-    from graph.linking.external import format_external_links, printable
+    from graph.linking.external import format_external_links
+    from graph.terminal import escape_invisible
 
     title = described.get("label") or described["short"]
     kinds = ", ".join(_name(t) for t in described["types"]) or "(no type)"
@@ -125,4 +126,4 @@ def format_entity(described: dict[str, Any], links: list[Any], sources: bool = T
         out.append("  none")
     if described.get("truncated"):
         out += ["", "(lists cut short: use `kzgraph query` for everything)"]
-    return "\n".join(printable(line) for line in out) + "\n"
+    return "\n".join(escape_invisible(line) for line in out) + "\n"

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
-from graph.cli.options import add_input_options, add_output_option, add_subcommand, emit
-from graph.terminal import printable
+from graph.cli.options import (
+    add_format_option,
+    add_input_options,
+    add_output_option,
+    add_subcommand,
+    emit_formatted,
+)
 
 NAME = "stats"
 
@@ -23,12 +27,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "by `kzgraph link` with a score) and pending, per target dataset.",
         "kzgraph stats --format markdown -o stats.md",
     )
-    parser.add_argument(
-        "--format",
-        choices=["table", "json", "markdown"],
-        default="table",
-        help="output format (default: table)",
-    )
+    add_format_option(parser, ["table", "json", "markdown"], "table")
     add_output_option(parser)
     add_input_options(parser)
     return parser
@@ -39,11 +38,6 @@ def run(args: argparse.Namespace) -> int:
     from graph.pipeline.statistics import format_markdown, format_table, stats
 
     summary = stats(load_graph(args.ontology, args.data))
-    if args.format == "json":
-        text = json.dumps(summary, indent=2, ensure_ascii=False) + "\n"
-    elif args.format == "markdown":
-        text = printable(format_markdown(summary), newlines=True)
-    else:
-        text = printable(format_table(summary), newlines=True)
-    emit(text, args.output)
+    render = format_markdown if args.format == "markdown" else format_table
+    emit_formatted(args, lambda: render(summary), lambda: summary)
     return 0

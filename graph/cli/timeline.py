@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from graph.cli.options import add_input_options, add_subcommand, emit
-from graph.terminal import printable
+from graph.cli.options import (
+    add_format_option,
+    add_input_options,
+    add_output_option,
+    add_subcommand,
+    emit_formatted,
+)
+
+if TYPE_CHECKING:
+    from graph.explore.analysis import TimelineEntry
 
 NAME = "timeline"
 
@@ -27,37 +35,30 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-sources", action="store_true", help="leave the evidence out of the text"
     )
-    parser.add_argument(
-        "--format",
-        choices=["text", "csv", "json"],
-        default="text",
-        help="output format (default: text)",
-    )
-    parser.add_argument(
-        "-o", "--output", metavar="FILE", default="-", help="write here instead of stdout ('-')"
-    )
+    add_format_option(parser, ["text", "csv", "json"], "text")
+    add_output_option(parser)
     add_input_options(parser)
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
-    from graph.explore.analysis import format_timeline, plot_timeline, timeline, to_csv, to_json
+    from graph.explore.analysis import format_timeline, plot_timeline, timeline
     from graph.explore.network import to_networkx
     from graph.inputs.reading import load_graph
 
     entries = timeline(to_networkx(load_graph(args.ontology, args.data)))
     if args.plot:
         plot_timeline(entries, args.plot)
-    if args.format == "text":
-        text = format_timeline(entries, sources=not args.no_sources)
-        emit(printable(text, newlines=True), args.output)
-    else:
-        rows = []
-        for entry in entries:
-            row = entry.to_dict()
-            row["sources"] = [ev.cite() for ev in entry.sources]
-            rows.append(row)
-        emit(to_csv(rows) if args.format == "csv" else to_json(rows), args.output)
+    emit_formatted(
+        args,
+        lambda: format_timeline(entries, sources=not args.no_sources),
+        lambda: [_cited(entry) for entry in entries],
+    )
     if args.plot:
         print(f"kzgraph: drew the timeline in {args.plot}", file=sys.stderr)
     return 0
+
+
+def _cited(entry: TimelineEntry) -> dict[str, Any]:
+    """The entry as a CSV or JSON row: its sources as citations (one line each), not records."""
+    return {**entry.to_dict(), "sources": [ev.cite() for ev in entry.sources]}

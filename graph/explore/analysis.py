@@ -1,16 +1,13 @@
 """How things connect, who is central, what happened when: answers over the entity graph.
 
-All three work on the graph of :func:`graph.explore.network.to_networkx` (literals and provenance
-left
-out) and keep the evidence: every step of a path and every dated entry cites the passages it
-rests on.
+All three work on the graph of :func:`graph.explore.network.to_networkx` (literals and
+provenance left out) and keep the evidence: every step of a path and every dated entry cites the
+passages it rests on. :func:`format_paths`, :func:`format_centrality` and :func:`format_timeline`
+write the answers as text for a reader.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import os
 from dataclasses import dataclass
 from itertools import pairwise
@@ -20,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from graph.errors import InputError
 from graph.explore.network import Evidence
 from graph.explore.resolve import describe, resolve
+from graph.tables import aligned_table
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -278,6 +276,23 @@ def centrality(
     return rows if top is None else rows[:top]
 
 
+def format_centrality(rows: list[Centrality]) -> str:
+    """Aligned columns: rank, entity (cut at 60 characters), kind and the three measures."""
+    header = ("#", "entity", "kind", "degree", "betweenness", "pagerank")
+    body = [
+        (
+            str(i),
+            row.label if len(row.label) <= 60 else row.label[:59] + "…",
+            row.kind,
+            str(row.degree),
+            f"{row.betweenness:.3f}",
+            f"{row.pagerank:.4f}",
+        )
+        for i, row in enumerate(rows, 1)
+    ]
+    return aligned_table(header, body, right={0, 3, 4, 5})
+
+
 # -- Timeline --
 
 
@@ -462,24 +477,3 @@ def plot_timeline(entries: list[TimelineEntry], path: str | os.PathLike[str] | N
         except OSError as exc:
             raise InputError(f"cannot write: {exc.strerror or exc}", path) from None
     return figure
-
-
-# -- Tables --
-
-
-def to_csv(rows: list[dict[str, Any]]) -> str:
-    """Rows of flat dicts as CSV (lists joined with " | ")."""
-    if not rows:
-        return ""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow(
-            {k: " | ".join(map(str, v)) if isinstance(v, list) else v for k, v in row.items()}
-        )
-    return out.getvalue()
-
-
-def to_json(data: Any) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

@@ -5,13 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rdflib import Dataset, Graph, URIRef
-from rdflib.namespace import OWL, RDF
+from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
 from graph.linking.targets import EXACT_LINKS, WIKIDATA_DATASET
 from graph.namespaces import KZ, KZR, WD
-
-# -- Reading the alignments --
 
 
 @dataclass(frozen=True)
@@ -73,3 +71,13 @@ def entity_slug(entity: URIRef) -> str:
     """``kazakhstan`` for kzr:kazakhstan, ``topic-human-rights`` for kzt:human-rights."""
     local = str(entity)[len(str(KZR)) :] if entity.startswith(str(KZR)) else str(entity)
     return re.sub(r"[^\w-]+", "-", local).strip("-")
+
+
+def entity_label(graph: Graph | Dataset, entity: URIRef) -> str:
+    """The entity's English (or untagged) rdfs:label or skos:prefLabel in ``graph``, else its
+    slug: the name comments, reports and link tables give it."""
+    for p in (RDFS.label, SKOS.prefLabel):
+        for o in graph.objects(entity, p):
+            if isinstance(o, Literal) and (o.language or "en").startswith("en"):
+                return str(o)
+    return entity_slug(entity)

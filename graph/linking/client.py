@@ -29,9 +29,6 @@ class NetworkError(KzGraphError):
     exit_code = 2
 
 
-# -- The polite client --
-
-
 def default_cache_dir() -> Path:
     """``$KZGRAPH_CACHE``, else ``$XDG_CACHE_HOME/kzgraph``, else ``~/.cache/kzgraph``."""
     explicit = os.environ.get("KZGRAPH_CACHE")

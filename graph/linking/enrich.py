@@ -18,9 +18,8 @@ from rdflib.namespace import PROV, RDF, RDFS, XSD
 from rdflib.term import Node
 
 from graph.errors import InputError
-from graph.linking.alignments import entity_slug, wikidata_links
+from graph.linking.alignments import entity_label, entity_slug, wikidata_links
 from graph.linking.client import SparqlClient, progress
-from graph.linking.reconcile import _label
 from graph.linking.targets import (
     DCT,
     ENRICHMENT_FILE,
@@ -34,8 +33,6 @@ from graph.linking.targets import (
 )
 from graph.linking.turtle import format_turtle, write_text_atomic
 from graph.namespaces import ELI, KZ, KZR, PREFIXES
-
-# -- Enrichment --
 
 ENRICHMENT_HEADER = (
     "Facts imported from {endpoint} by `kzgraph enrich` (graph kzg:enrichment), about the "
@@ -211,7 +208,7 @@ def enrich(
         for (state, treaty), statements in sorted(parties.items()):
             record = KZR[f"party-{entity_slug(state)}-{entity_slug(treaty)}"]
             out.add((record, RDF.type, KZ.TreatyParty))
-            label = f"{_label(ds, state)}, party to {_label(ds, treaty)} (imported)"
+            label = f"{entity_label(ds, state)}, party to {entity_label(ds, treaty)} (imported)"
             out.add((record, RDFS.label, Literal(label, lang="en")))
             out.add((record, KZ.partyState, state))
             out.add((record, KZ.partyTreaty, treaty))

@@ -16,13 +16,12 @@ from typing import Any
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from graph.linking.alignments import alignments, entity_slug
+from graph.linking.alignments import alignments, entity_label, entity_slug
 from graph.linking.federated import is_project_iri
-from graph.linking.reconcile import _compact, _label
-from graph.linking.turtle import _namespace_manager, _short
-from graph.namespaces import KZ, PREFIXES
-
-# -- External links of one entity, with their status (for `kzgraph show`, `paths` and pages) --
+from graph.linking.targets import compact_target
+from graph.linking.turtle import turtle_term
+from graph.namespaces import KZ
+from graph.terminal import escape_invisible
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,7 @@ class ExternalLink:
         """``wd:Q232``, ``dbr:Kazakhstan`` or the full IRI; ``-`` while pending."""
         if self.target is None:
             return "-"
-        short = _compact(self.target)
+        short = compact_target(self.target)
         return str(self.target) if short.startswith("<") else short
 
     def status_text(self) -> str:
@@ -251,16 +250,16 @@ def format_external_links(links: Sequence[ExternalLink], evidence: bool = True) 
     each followed by the addresses it was verified at; empty when there are none."""
     if not links:
         return ""
-    width = max(len(printable(link.dataset_label)) for link in links)
+    width = max(len(escape_invisible(link.dataset_label)) for link in links)
     lines = []
     for link in links:
         target = link.short_target if link.target is not None else "(pending)"
         lines.append(
-            f"  {printable(link.dataset_label).ljust(width)}  {printable(target)}"
+            f"  {escape_invisible(link.dataset_label).ljust(width)}  {escape_invisible(target)}"
             f"  {link.status_text()}"
         )
         if evidence:
-            lines.extend(f"      evidence: {printable(str(e.iri))}" for e in link.evidence)
+            lines.extend(f"      evidence: {escape_invisible(str(e.iri))}" for e in link.evidence)
     return "\n".join(lines) + "\n"
 
 
@@ -273,9 +272,7 @@ def links_markdown(source: Dataset | Graph) -> str:
     entities = sorted({r.source for r in alignments(source)}, key=entity_slug)
     for entity in entities:
         for link in external_links(source, entity):
-            rows.append(
-                (_label(source, entity), _short(entity, _namespace_manager(PREFIXES)), link)
-            )
+            rows.append((entity_label(source, entity), turtle_term(entity), link))
     counts = {
         state: sum(1 for *_x, link in rows if link.status == state) for state in ALIGNMENT_STATES
     }
@@ -285,7 +282,7 @@ def links_markdown(source: Dataset | Graph) -> str:
             per_dataset[link.dataset_label].add(short)
 
     def cell(text: str) -> str:
-        return printable(text).replace("|", "\\|")
+        return escape_invisible(text).replace("|", "\\|")
 
     def evidence(link: ExternalLink) -> str:
         return "; ".join(
@@ -325,13 +322,3 @@ def links_markdown(source: Dataset | Graph) -> str:
             note = cell(link.note or "")
             out.append(f"| {cell(label)} (`{short}`) | {cell(link.dataset_label)} | {note} |")
     return "\n".join(out) + "\n"
-
-
-def printable(text: str) -> str:
-    """``text`` safe for a terminal: control and format characters (escape sequences, bidi
-    overrides, newlines) shown as ``\\uXXXX`` instead of acting on the screen."""
-    import unicodedata
-
-    return "".join(
-        f"\\u{ord(c):04x}" if unicodedata.category(c) in ("Cc", "Cf") else c for c in text
-    )

@@ -15,8 +15,6 @@ from graph.linking.targets import LINK_PROPERTIES
 from graph.namespaces import BASE
 from graph.sparql.results import Results
 
-# -- Federated queries --
-
 _SERVICE = re.compile(r"(?i)\bSERVICE\s+(SILENT\s+)?<([^>\s]*)>")
 
 

@@ -21,7 +21,13 @@ from rdflib.namespace import OWL, PROV, RDF, RDFS, SKOS, XSD
 from rdflib.term import Node
 
 from graph.errors import InputError
-from graph.linking.alignments import alignment_iri, alignments, entity_slug, wikidata_links
+from graph.linking.alignments import (
+    alignment_iri,
+    alignments,
+    entity_label,
+    entity_slug,
+    wikidata_links,
+)
 from graph.linking.client import SparqlClient, progress
 from graph.linking.targets import (
     ADMS,
@@ -33,8 +39,9 @@ from graph.linking.targets import (
     TARGET_NAMES,
     VOID,
     WIKIDATA_PREFIXES,
+    compact_target,
 )
-from graph.linking.turtle import _namespace_manager, _short, format_turtle, write_text_atomic
+from graph.linking.turtle import format_turtle, turtle_term, write_text_atomic
 from graph.namespaces import KZ, KZR, PREFIXES, WD
 
 # -- Reconciliation --
@@ -272,7 +279,7 @@ def _score(
 
         if "sameAs" in hows:
             label_score = 1.0
-            evidence.append(f"states owl:sameAs {_compact(wikidata_item)}")  # type: ignore[arg-type]
+            evidence.append(f"states owl:sameAs {compact_target(wikidata_item)}")  # type: ignore[arg-type]
         elif "label" in hows and info.label.casefold() in {m.casefold() for m in matched}:
             label_score = 1.0
             evidence.append(f"label {info.label!r}")
@@ -302,10 +309,10 @@ def _score(
         if info.country is not None:
             if info.country in countries:
                 parts["country"] = 1.0
-                evidence.append(f"country {_compact(info.country)}")
+                evidence.append(f"country {compact_target(info.country)}")
             elif countries:
                 parts["country"] = 0.0
-                evidence.append("country " + ", ".join(_compact(c) for c in countries[:2]))
+                evidence.append("country " + ", ".join(compact_target(c) for c in countries[:2]))
             else:
                 parts["country"] = 0.5
                 evidence.append("no country stated")
@@ -373,7 +380,7 @@ def format_report(report: ReconcileReport) -> str:
                 (
                     mark,
                     entity_slug(c.entity.iri),
-                    _compact(c.target),
+                    compact_target(c.target),
                     c.label,
                     f"{c.score:.3f}",
                     "; ".join(c.evidence),
@@ -412,13 +419,6 @@ def report_as_json(report: ReconcileReport) -> dict[str, Any]:
         "review": [one(c, "review") for c in report.review],
         "unmatched": [str(i.iri) for i in report.unmatched],
     }
-
-
-def _compact(iri: URIRef) -> str:
-    for prefix, ns in (("wd", str(WD)), ("dbr", "http://dbpedia.org/resource/")):
-        if iri.startswith(ns):
-            return f"{prefix}:{iri[len(ns) :]}"
-    return f"<{iri}>"
 
 
 # -- Writing data/alignments.ttl --
@@ -472,25 +472,17 @@ def alignments_text(graph: Graph, labels: Graph | Dataset | None = None) -> str:
         ("-- Where identifiers were verified --", documents),
     ]
     for entity in sorted(by_entity, key=lambda e: entity_slug(e)):
-        label = _label(lookup, entity)
+        label = entity_label(lookup, entity)
         members = [entity] if (entity, None, None) in graph else []
         ids = sorted(o for o in graph.objects(entity, ADMS.identifier) if isinstance(o, URIRef))
         members += sorted(by_entity[entity]) + ids
-        comment = f"{label} ({_short(entity, _namespace_manager(PREFIXES))})"
+        comment = f"{label} ({turtle_term(entity)})"
         sections.append((comment, members))
         placed.update(members)
     rest = sorted(s for s in set(graph.subjects()) if isinstance(s, URIRef) and s not in placed)
     sections.append(("-- Other --", rest))
     prefixes = {**PREFIXES, "adms": str(ADMS)}
     return format_turtle(graph, ALIGNMENTS_HEADER, sections, prefixes)
-
-
-def _label(graph: Graph | Dataset, entity: URIRef) -> str:
-    for p in (RDFS.label, SKOS.prefLabel):
-        for o in graph.objects(entity, p):
-            if isinstance(o, Literal) and (o.language or "en").startswith("en"):
-                return str(o)
-    return entity_slug(entity)
 
 
 def apply_matches(
@@ -525,7 +517,8 @@ def apply_matches(
             (
                 RDFS.label,
                 Literal(
-                    f"{c.entity.label} → {TARGET_NAMES[target]} {_compact(c.target)}", lang="en"
+                    f"{c.entity.label} → {TARGET_NAMES[target]} {compact_target(c.target)}",
+                    lang="en",
                 ),
             ),
             (OWL.annotatedSource, c.entity.iri),

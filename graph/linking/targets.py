@@ -48,6 +48,18 @@ RETRY_STATUSES = (429, 500, 502, 503, 504)
 LINK_PROPERTIES = (OWL.sameAs, SKOS.exactMatch, SKOS.closeMatch, RDFS.seeAlso)
 EXACT_LINKS = (OWL.sameAs, SKOS.exactMatch)
 
+DBPEDIA_RESOURCE = "http://dbpedia.org/resource/"
+
+
+def compact_target(iri: URIRef) -> str:
+    """``wd:Q232`` or ``dbr:Kazakhstan`` for a Wikidata item or a DBpedia resource, else
+    ``<IRI>``: how reports and link lists name what an entity is linked to."""
+    for prefix, ns in (("wd", str(WD)), ("dbr", DBPEDIA_RESOURCE)):
+        if iri.startswith(ns):
+            return f"{prefix}:{iri[len(ns) :]}"
+    return f"<{iri}>"
+
+
 USER_AGENT = (
     f"kzgraph/{__version__} (+https://w3id.org/kzgraph; linked-data reconciliation and "
     "enrichment of a human-rights knowledge graph)"

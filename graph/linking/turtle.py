@@ -15,8 +15,6 @@ from rdflib.term import Node
 from graph.errors import InputError
 from graph.namespaces import PREFIXES
 
-# -- Canonical Turtle for the files kzgraph writes --
-
 
 def _namespace_manager(prefixes: Mapping[str, str]) -> NamespaceManager:
     nm = NamespaceManager(Graph(bind_namespaces="none"), bind_namespaces="none")
@@ -33,6 +31,12 @@ def _short(term: Node, nm: NamespaceManager) -> str:
                 return f"{prefix}:{local}"
         return f"<{term}>"
     return term.n3(nm)
+
+
+def turtle_term(term: Node, prefixes: Mapping[str, str] = PREFIXES) -> str:
+    """``term`` as the files kzgraph writes show it: ``kzr:kazakhstan`` where a prefix fits,
+    else ``<IRI>`` (a literal in its Turtle form); for comments and tables beside them."""
+    return _short(term, _namespace_manager(prefixes))
 
 
 def format_turtle(

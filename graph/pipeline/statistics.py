@@ -16,6 +16,7 @@ from rdflib.term import Node
 
 from graph.inputs.reading import new_dataset, quads
 from graph.namespaces import prefixes_for
+from graph.tables import aligned_table
 
 #: Kinds of named graph, in report order.
 GRAPH_KINDS = (
@@ -183,19 +184,10 @@ def _sections(summary: Mapping[str, Any]) -> list[tuple[str, list[str], list[lis
 
 def format_table(summary: Mapping[str, Any], sections: int | None = None) -> str:
     """Plain-text tables, numbers right-aligned; only the first ``sections`` when given."""
-    out: list[str] = []
-    for title, header, rows in _sections(summary)[:sections]:
-        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-
-        def line(row: list[str], widths: list[int] = widths) -> str:
-            first = row[0].ljust(widths[0])
-            rest = [cell.rjust(w) for cell, w in zip(row[1:], widths[1:], strict=True)]
-            return "  ".join([first, *rest]).rstrip()
-
-        out += [title, line(header), "  ".join("-" * w for w in widths)]
-        out += [line(r) for r in rows]
-        out.append("")
-    return "\n".join(out)
+    return "\n".join(
+        f"{title}\n" + aligned_table(header, rows, right=range(1, len(header)))
+        for title, header, rows in _sections(summary)[:sections]
+    )
 
 
 def format_markdown(summary: Mapping[str, Any]) -> str:

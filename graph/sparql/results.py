@@ -17,6 +17,7 @@ import pyoxigraph as ox
 
 from graph.errors import InputError
 from graph.prefixes import PREFIXES
+from graph.tables import aligned_table
 from graph.terminal import printable
 
 if TYPE_CHECKING:
@@ -458,22 +459,10 @@ def _cell(term: Any, prefixes: Mapping[str, str]) -> str:
     return str(term)
 
 
-def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """An aligned plain-text table with a rule under the header."""
-    widths = [len(h) for h in header]
-    for row in rows:
-        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
-    for row in rows:
-        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-    return "\n".join(lines) + "\n"
-
-
 def answer_table(answer: Answer, prefixes: Mapping[str, str] = PREFIXES) -> str:
     """The answer as an aligned table: SELECT rows, ASK's boolean, or a graph's triples."""
     if answer.form == "ASK":
-        return format_table(["ask"], [["true" if answer.boolean() else "false"]])
+        return aligned_table(["ask"], [["true" if answer.boolean() else "false"]])
     if answer.is_graph:
         header = ["subject", "predicate", "object"]
         rows = sorted(
@@ -489,7 +478,7 @@ def answer_table(answer: Answer, prefixes: Mapping[str, str] = PREFIXES) -> str:
         header = [f"?{v}" for v in names]
         rows = [[display(t, prefixes) for t in row] for row in solutions]
     noun = "triple" if answer.is_graph else "row"
-    return format_table(header, rows) + f"({len(rows)} {noun}{'' if len(rows) == 1 else 's'})\n"
+    return aligned_table(header, rows) + f"({len(rows)} {noun}{'' if len(rows) == 1 else 's'})\n"
 
 
 # -- Parse errors --
