@@ -21,7 +21,7 @@ PACKAGE = REPO / "graph"
 
 #: The stages, earliest first: a module may import its own stage and earlier ones only.
 STAGES = (
-    "core",  # graph/*.py: errors, namespaces, prefixes, terminal, atomic, progress
+    "core",  # graph/*.py: errors, namespaces, prefixes, terminal, tables, atomic, progress
     "inputs",
     "sparql",
     "stores",
