@@ -16,9 +16,7 @@ import contextlib
 import json
 import os
 import platform
-import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,17 +24,21 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from benchmarks.generate import DEFAULT_SEED, SIZES, generate, parse_size
+from tests.support.servers import Server, kzgraph_serve, oxigraph_binary, oxigraph_server
+from tests.support.wrk import Request, run_wrk
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 DATA = Path(__file__).resolve().parent / "data"
 SECTIONS = ("load", "queries", "http", "view", "cold", "curated", "build")
+#: What every HTTP client of the benchmark asks for.
+SPARQL_JSON = {"Accept": "application/sparql-results+json"}
 
 #: The targets of issue 7, as (key, description, limit, comparison); load and queries are
 #: judged at the largest size measured (1M in the full form), which the detail column names.
@@ -135,49 +137,6 @@ def machine() -> dict[str, Any]:
     }
 
 
-def oxigraph_binary() -> str:
-    found = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
-    if not Path(found).exists():
-        raise RuntimeError("the oxigraph CLI is missing: pip install oxigraph")
-    return found
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=5):
-                return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer within {timeout} s")
-
-
-@contextlib.contextmanager
-def server(command: list[str], probe: str) -> Iterator[subprocess.Popen[bytes]]:
-    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        wait_for(probe, process)
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
-
-
 def median(values: Sequence[float]) -> float:
     return float(statistics.median(values))
 
@@ -272,101 +231,29 @@ def section_queries(
     return out
 
 
-WRK_SCRIPT = """
-paths = {%s}
-i = 0
-request = function()
-  i = i %% #paths + 1
-  return wrk.format("GET", paths[i], {["Accept"] = "application/sparql-results+json"})
-end
-"""
-
-
-def wrk(
-    url: str, paths: list[str], clients: int, threads: int, seconds: float, work: Path
-) -> dict[str, Any]:
-    """Run wrk against ``url`` cycling through ``paths``; parse latency, rate and errors."""
-    script = work / "lookups.lua"
-    script.write_text(WRK_SCRIPT % ", ".join(json.dumps(p) for p in paths))
-    done = subprocess.run(
-        [
-            "wrk",
-            f"-t{threads}",
-            f"-c{clients}",
-            f"-d{seconds}s",
-            "--latency",
-            "--timeout",
-            "30s",
-            "-s",
-            str(script),
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=seconds + 120,
-    )
-    return parse_wrk(done.stdout)
-
-
-def _duration_ms(text: str) -> float:
-    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip())
-    if not match:
-        raise ValueError(f"unreadable wrk duration {text!r}")
-    value, unit = float(match.group(1)), match.group(2)
-    return value * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
-
-
-def parse_wrk(output: str) -> dict[str, Any]:
-    """The figures of a ``wrk --latency`` report."""
-    result: dict[str, Any] = {"raw": output}
-    for pct in ("50", "75", "90", "99"):
-        match = re.search(rf"^\s+{pct}%\s+(\S+)", output, flags=re.M)
-        if match:
-            result[f"p{pct}_ms"] = _duration_ms(match.group(1))
-    match = re.search(r"(\d+) requests in ([\d.]+)(\w+)", output)
-    if match:
-        result["requests"] = int(match.group(1))
-    match = re.search(r"Requests/sec:\s+([\d.]+)", output)
-    result["requests_per_s"] = float(match.group(1)) if match else 0.0
-    errors = 0
-    match = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    if match:
-        errors += int(match.group(1))
-    match = re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
-    )
-    if match:
-        errors += sum(int(g) for g in match.groups())
-    result["errors"] = errors
-    return result
-
-
 def measure_server(
     name: str,
-    command: list[str],
+    served: contextlib.AbstractContextManager[Server],
     endpoint: str,
-    probe: str,
     queries: list[str],
     work: Path,
     quick: bool,
 ) -> dict[str, Any]:
-    """wrk with 1 and 8 clients, and a sequential Python client, against one server."""
-    port = free_port()
-    cmd = [part.replace("{port}", str(port)) for part in command]
-    base = f"http://127.0.0.1:{port}"
+    """wrk with 1 and 8 clients, and a sequential Python client, against one server, started
+    by entering ``served``; ``endpoint`` is the path of its SPARQL endpoint."""
     paths = [f"{endpoint}?query={urllib.parse.quote(q)}" for q in queries]
+    requests: list[Request] = [("GET", path, SPARQL_JSON, None) for path in paths]
     log(f"http: {name}")
-    with server(cmd, base + probe):
+    with served as server:
+        base = server.base
         for path in paths[:20]:  # warm-up, and a check that the answers are right
-            request = urllib.request.Request(
-                base + path, headers={"Accept": "application/sparql-results+json"}
-            )
+            request = urllib.request.Request(base + path, headers=SPARQL_JSON)
             with urllib.request.urlopen(request, timeout=30) as response:
                 rows = json.loads(response.read())["results"]["bindings"]
                 if not rows:
                     raise RuntimeError(f"{name} returned no rows for {path}")
-        seq = wrk(base, paths, 1, 1, 5 if quick else 20, work)
-        conc = wrk(base, paths, 8, 2, 5 if quick else 30, work)
+        seq = run_wrk(base, requests, 1, 5 if quick else 20, work)
+        conc = run_wrk(base, requests, 8, 5 if quick else 30, work)
         python_client = sequential_python(base, paths, 1000 if quick else 5000)
     return {
         "python_client_median_ms": python_client["median_ms"],
@@ -392,19 +279,6 @@ def add_ratios(kz: dict[str, Any], ref: dict[str, Any]) -> None:
     )
 
 
-def oxigraph_serve(location: Path) -> tuple[list[str], str, str]:
-    return (
-        [oxigraph_binary(), "serve", "--location", str(location), "--bind", "127.0.0.1:{port}"],
-        "/query",
-        "/query?query=ASK%7B%7D",
-    )
-
-
-def kzgraph_serve(*args: str) -> tuple[list[str], str, str]:
-    command = [sys.executable, "-m", "graph.cli", "serve", *args, "--port", "{port}"]
-    return command, "/sparql", "/sparql?query=ASK%7B%7D"
-
-
 def section_http(size: str, manifests: dict[str, Any], work: Path, quick: bool) -> dict[str, Any]:
     """``kzgraph serve`` beside ``oxigraph serve`` on the same data, in the same run: on a
     persistent store of the generated dataset, and on the default (in-memory) store of the
@@ -428,11 +302,12 @@ def section_http(size: str, manifests: dict[str, Any], work: Path, quick: bool) 
         "concurrent_seconds": 5 if quick else 30,
         "load_average_start": os.getloadavg(),
     }
-    ref_cmd = oxigraph_serve(reference)
-    out["oxigraph serve"] = measure_server("oxigraph serve", *ref_cmd, queries, work, quick)
+    out["oxigraph serve"] = measure_server(
+        "oxigraph serve", oxigraph_server(reference), "/query", queries, work, quick
+    )
     name = "kzgraph serve --store oxigraph"
-    kz_cmd = kzgraph_serve("--store", "oxigraph", "--location", str(location))
-    out[name] = measure_server(name, *kz_cmd, queries, work, quick)
+    kz = kzgraph_serve("--store", "oxigraph", "--location", str(location))
+    out[name] = measure_server(name, kz, "/sparql", queries, work, quick)
     add_ratios(out[name], out["oxigraph serve"])
     shutil.rmtree(reference, ignore_errors=True)
 
@@ -453,9 +328,11 @@ def section_http(size: str, manifests: dict[str, Any], work: Path, quick: bool) 
     default: dict[str, Any] = {"quads": None, "subjects": len(subjects)}
     lookups = [f"SELECT ?p ?o WHERE {{ <{s}> ?p ?o }}" for s in subjects]
     ref_name = "oxigraph serve (curated graph)"
-    default[ref_name] = measure_server(ref_name, *oxigraph_serve(curated_ref), lookups, work, quick)
+    default[ref_name] = measure_server(
+        ref_name, oxigraph_server(curated_ref), "/query", lookups, work, quick
+    )
     name = "kzgraph serve (default store)"
-    default[name] = measure_server(name, *kzgraph_serve(), lookups, work, quick)
+    default[name] = measure_server(name, kzgraph_serve(), "/sparql", lookups, work, quick)
     add_ratios(default[name], default[ref_name])
     out["default_store"] = default
     out["load_average_end"] = os.getloadavg()
@@ -476,9 +353,7 @@ def sequential_python(base: str, paths: list[str], count: int) -> dict[str, floa
     try:
         for i in range(count):
             started = time.perf_counter()
-            connection.request(
-                "GET", paths[i % len(paths)], headers={"Accept": "application/sparql-results+json"}
-            )
+            connection.request("GET", paths[i % len(paths)], headers=SPARQL_JSON)
             response = connection.getresponse()
             response.read()
             times.append(time.perf_counter() - started)

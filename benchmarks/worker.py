@@ -530,34 +530,27 @@ def _whole_curated_view(out_dir: Path, timeout: float) -> dict[str, Any]:
 
 def _draw(path: Path, timeout: float) -> dict[str, Any]:
     """Open the page in headless Chromium; time until it marks itself drawn (data-kz-ready)."""
-    from playwright.sync_api import sync_playwright
+    from tests.support.browser import chromium
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        started = time.perf_counter()
+        page.goto(path.as_uri(), wait_until="commit")
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 800})
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            started = time.perf_counter()
-            page.goto(path.as_uri(), wait_until="commit")
-            try:
-                page.wait_for_selector(
-                    "html[data-kz-ready=true]", state="attached", timeout=timeout * 1000
-                )
-                drawn = time.perf_counter() - started
-                ready_at = page.evaluate("performance.now()")
-            except Exception as exc:  # the page never said it was drawn
-                return {
-                    "draw_seconds": None,
-                    "draw_error": str(exc).splitlines()[0],
-                    "page_errors": errors,
-                }
-            return {"draw_seconds": drawn, "page_clock_ms": ready_at, "page_errors": errors}
-        finally:
-            browser.close()
+            page.wait_for_selector(
+                "html[data-kz-ready=true]", state="attached", timeout=timeout * 1000
+            )
+            drawn = time.perf_counter() - started
+            ready_at = page.evaluate("performance.now()")
+        except Exception as exc:  # the page never said it was drawn
+            return {
+                "draw_seconds": None,
+                "draw_error": str(exc).splitlines()[0],
+                "page_errors": errors,
+            }
+        return {"draw_seconds": drawn, "page_clock_ms": ready_at, "page_errors": errors}
 
 
 TASKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {

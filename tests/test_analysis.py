@@ -29,11 +29,6 @@ ROGOV, HELP = str(KZR["igor-rogov"]), str(KZR["help-project"])
 
 
 @pytest.fixture(scope="module")
-def network(dataset):
-    return to_networkx(dataset)
-
-
-@pytest.fixture(scope="module")
 def diamond():
     """A -cooperates-> B <-attached- C, and A <-responsible- D, D -signedBy-> C and back;
     E stands alone."""

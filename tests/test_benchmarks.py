@@ -13,8 +13,9 @@ import pyoxigraph as ox
 import pytest
 
 from benchmarks.generate import generate, parse_size
-from benchmarks.run import evaluate, main, parse_wrk
+from benchmarks.run import evaluate, main
 from tests.conftest import ONTOLOGY
+from tests.support.wrk import parse_wrk
 
 KZ = "https://w3id.org/kzgraph/ontology#"
 

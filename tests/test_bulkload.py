@@ -21,7 +21,8 @@ from benchmarks.generate import generate
 from graph.cli.main import main
 from graph.errors import InputError
 from graph.stores.bulkload import ACTIVE, load, read_marker, source_for, store_dir, writer_lock
-from tests.reliability import REPO, scale, store_digest
+from tests.conftest import REPO
+from tests.reliability import scale, store_digest
 
 EX = "https://w3id.org/kzgraph/id/"
 G1 = "https://w3id.org/kzgraph/evidence/one"

@@ -26,8 +26,8 @@ from graph.sparql.results import QueryRefused, QuerySyntaxError
 from graph.stores.bulkload import load, read_marker, source_for, store_dir
 from graph.stores.persistent import OxigraphStore, load_oxigraph
 from graph.stores.spec import StoreSpec, open_store
-from tests.conftest import DATA, ONTOLOGY
-from tests.reliability import REPO, scale
+from tests.conftest import DATA, ONTOLOGY, REPO
+from tests.reliability import scale
 
 SERVICE = "SERVICE <http://example.org/sparql> { ?s ?p ?o }"
 
@@ -84,7 +84,7 @@ def test_plain_queries_are_read_without_parsing(text, form):
 
 
 def test_every_local_catalogue_query_is_read_without_parsing():
-    from tests.sparql_servers import split_catalogue
+    from tests.support.answers import split_catalogue
 
     local, federated = split_catalogue()
     assert all(_form_by_reading(q.text) for q in local)

@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 from graph.cli.main import main
 from graph.sparql.catalogue import list_queries
 from tests.conftest import problem_lines
-from tests.reliability import kzgraph_serve, scale
+from tests.reliability import scale
+from tests.support.servers import kzgraph_serve
 
 CATALOGUE = [q.text for q in list_queries()]
 TIME_LIMIT = 3.0

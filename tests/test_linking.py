@@ -41,44 +41,14 @@ from graph.namespaces import ELI, KZ, KZR, WD
 from graph.pipeline.validation import validate
 from graph.serving.labels import label_for
 from graph.sparql.catalogue import get_query
-from tests.conftest import FIXTURES, snapshot
-from tests.sparql_servers import free_port, oxigraph_binary, oxigraph_server, stop, wait_for
+from tests.conftest import FIXTURES, client_args, snapshot
+from tests.support.servers import free_port, oxigraph_binary, oxigraph_server
 
 pytestmark = pytest.mark.server
 
 WIKIDATA = "https://query.wikidata.org/sparql"
 SCHEMA = "https://schema.org/"
 TODAY = dt.date(2026, 11, 25)
-
-
-@pytest.fixture(scope="module")
-def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``oxigraph serve-read-only`` loaded with the Wikidata fixture; yields its query URL."""
-    location = tmp_path_factory.mktemp("wikidata-fixture")
-    files = sorted(str(p) for p in (FIXTURES / "wikidata").glob("*.ttl"))
-    subprocess.run(
-        [oxigraph_binary(), "load", "--location", str(location), "--file", *files],
-        check=True,
-        capture_output=True,
-    )
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            oxigraph_binary(),
-            "serve-read-only",
-            "--location",
-            str(location),
-            "--bind",
-            f"127.0.0.1:{port}",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_for(f"http://127.0.0.1:{port}/query?query=ASK%7B%7D", process)
-        yield f"http://127.0.0.1:{port}/query"
-    finally:
-        stop(process)
 
 
 def settings(endpoint: str, cache: Path | None, **extra: object) -> ClientSettings:
@@ -92,27 +62,12 @@ def inputs(project: Path) -> list[str]:
     return ["--data", str(project / "data"), "--ontology", str(project / "ontology")]
 
 
-def client_args(endpoint: str, cache: Path) -> list[str]:
-    return [
-        "--endpoint",
-        endpoint,
-        "--cache-dir",
-        str(cache),
-        "--rate",
-        "200",
-        "--retries",
-        "1",
-        "--backoff",
-        "0.01",
-        "--timeout",
-        "10",
-    ]
-
-
 # -- Reconciliation --
 
 
-def test_reconcile_ranks_real_items_and_stand_ins_above_decoys(dataset, endpoint, tmp_path):
+def test_reconcile_ranks_real_items_and_stand_ins_above_decoys(
+    dataset, wikidata_endpoint, tmp_path
+):
     names = [
         "kazakhstan",
         "igor-rogov",
@@ -120,7 +75,7 @@ def test_reconcile_ranks_real_items_and_stand_ins_above_decoys(dataset, endpoint
         "ilo-c190",
         "venice-commission",
     ]
-    with SparqlClient(settings(endpoint, tmp_path)) as client:
+    with SparqlClient(settings(wikidata_endpoint, tmp_path)) as client:
         report = reconcile(dataset, client, [KZR[n] for n in names])
     accepted = {c.entity.iri: c for c in report.accepted}
     assert {e: c.target for e, c in accepted.items()} == {
@@ -140,7 +95,7 @@ def test_reconcile_ranks_real_items_and_stand_ins_above_decoys(dataset, endpoint
     assert KZR["venice-commission"] not in accepted
 
 
-def test_link_dry_run_writes_nothing_then_link_writes(project, endpoint, tmp_path, capsys):
+def test_link_dry_run_writes_nothing_then_link_writes(project, wikidata_endpoint, tmp_path, capsys):
     data = project / "data"
     before = snapshot(data)
     args = [
@@ -149,7 +104,7 @@ def test_link_dry_run_writes_nothing_then_link_writes(project, endpoint, tmp_pat
         "igor-rogov",
         "--entity",
         "venice-commission",
-        *client_args(endpoint, tmp_path / "cache"),
+        *client_args(wikidata_endpoint, tmp_path / "cache"),
         "--data",
         str(data),
         "--ontology",
@@ -177,32 +132,32 @@ def test_link_dry_run_writes_nothing_then_link_writes(project, endpoint, tmp_pat
     assert ds.value(record.iri, KZ.mappingMethod) == KZ.Reconciled
     assert ds.value(record.iri, KZ.confidence) == Literal("1.000", datatype=XSD.decimal)
     assert ds.value(record.iri, URIRef("http://www.w3.org/ns/prov#wasDerivedFrom")) == URIRef(
-        endpoint
+        wikidata_endpoint
     )
     assert validate(
         ds, project / "ontology" / "shapes.ttl", project / "ontology" / "checks"
     ).conforms
 
 
-def test_verified_alignments_are_never_overwritten(project, dataset, endpoint, tmp_path):
+def test_verified_alignments_are_never_overwritten(project, dataset, wikidata_endpoint, tmp_path):
     path = project / "data" / "alignments.ttl"
-    with SparqlClient(settings(endpoint, tmp_path)) as client:
+    with SparqlClient(settings(wikidata_endpoint, tmp_path)) as client:
         report = reconcile(dataset, client, [KZR["kazakhstan"]])
     before = path.read_bytes()
-    assert apply_matches(path, report.accepted, "wikidata", endpoint, TODAY) == []
+    assert apply_matches(path, report.accepted, "wikidata", wikidata_endpoint, TODAY) == []
     assert path.read_bytes() == before
 
 
-def test_rerun_costs_no_requests(dataset, endpoint, tmp_path):
+def test_rerun_costs_no_requests(dataset, wikidata_endpoint, tmp_path):
     entities = [KZR["igor-rogov"], KZR["russia"]]
-    with SparqlClient(settings(endpoint, tmp_path)) as client:
+    with SparqlClient(settings(wikidata_endpoint, tmp_path)) as client:
         first = reconcile(dataset, client, entities)
         assert client.network_requests == 2 and client.cache_hits == 0
-    with SparqlClient(settings(endpoint, tmp_path)) as client:
+    with SparqlClient(settings(wikidata_endpoint, tmp_path)) as client:
         second = reconcile(dataset, client, entities)
         assert client.network_requests == 0 and client.cache_hits == 2
     assert [c.target for c in first.accepted] == [c.target for c in second.accepted]
-    with SparqlClient(settings(endpoint, tmp_path, refresh=True)) as client:
+    with SparqlClient(settings(wikidata_endpoint, tmp_path, refresh=True)) as client:
         reconcile(dataset, client, entities)
         assert client.network_requests == 2
 
@@ -271,9 +226,9 @@ class FlakyHandler(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def flaky(endpoint: str, request: pytest.FixtureRequest) -> Iterator[Flaky]:
+def flaky(wikidata_endpoint: str, request: pytest.FixtureRequest) -> Iterator[Flaky]:
     status, failures = request.param
-    server = Flaky(endpoint, status, failures)
+    server = Flaky(wikidata_endpoint, status, failures)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -313,20 +268,20 @@ def test_gives_up_after_the_retries(dataset, flaky, tmp_path):
 # -- Enrichment --
 
 
-def test_enrich_imports_into_its_own_graph_and_drops(project, endpoint, tmp_path, capsys):
+def test_enrich_imports_into_its_own_graph_and_drops(project, wikidata_endpoint, tmp_path, capsys):
     data, ontology = project / "data", project / "ontology"
     curated = load_graph(ontology, data)
     # link ILO C190 (pending) to its stand-in first, as `kzgraph link` would
-    with SparqlClient(settings(endpoint, tmp_path / "cache")) as client:
+    with SparqlClient(settings(wikidata_endpoint, tmp_path / "cache")) as client:
         report = reconcile(curated, client, [KZR["ilo-c190"]])
-    apply_matches(data / "alignments.ttl", report.accepted, "wikidata", endpoint, TODAY)
+    apply_matches(data / "alignments.ttl", report.accepted, "wikidata", wikidata_endpoint, TODAY)
     curated = load_graph(ontology, data)
 
     args = [
         "enrich",
         "--lang",
         "kk,ru",
-        *client_args(endpoint, tmp_path / "cache"),
+        *client_args(wikidata_endpoint, tmp_path / "cache"),
         *inputs(project),
     ]
     assert main(args) == 0
@@ -358,7 +313,11 @@ def test_enrich_imports_into_its_own_graph_and_drops(project, endpoint, tmp_path
     )
     assert parties[(KZR["russia"], KZR["iccpr"])] == Literal("1973", datatype=XSD.gYear)
     # marked with its source and retrieval time
-    assert (ENRICHMENT_GRAPH, URIRef("http://purl.org/dc/terms/source"), URIRef(endpoint)) in ds
+    assert (
+        ENRICHMENT_GRAPH,
+        URIRef("http://purl.org/dc/terms/source"),
+        URIRef(wikidata_endpoint),
+    ) in ds
     assert ds.value(ENRICHMENT_GRAPH, URIRef("http://www.w3.org/ns/prov#generatedAtTime"))
 
     # never mixed with curated facts: every other graph is exactly as before
@@ -378,8 +337,8 @@ def test_enrich_imports_into_its_own_graph_and_drops(project, endpoint, tmp_path
     assert set(quads(load_graph(ontology, data))) == set(quads(curated))
 
 
-def test_enrich_in_process_counts(dataset, endpoint, tmp_path):
-    with SparqlClient(settings(endpoint, tmp_path)) as client:
+def test_enrich_in_process_counts(dataset, wikidata_endpoint, tmp_path):
+    with SparqlClient(settings(wikidata_endpoint, tmp_path)) as client:
         result = enrich(dataset, client, ["kk", "ru"], now=dt.datetime(2026, 11, 25, tzinfo=dt.UTC))
     assert result.labels == 9 and result.dates == 5 and result.parties == 2
 
@@ -387,10 +346,12 @@ def test_enrich_in_process_counts(dataset, endpoint, tmp_path):
 # -- Keeping links current --
 
 
-def test_recheck_reports_links_the_endpoint_does_not_know(project, dataset, endpoint, tmp_path):
+def test_recheck_reports_links_the_endpoint_does_not_know(
+    project, dataset, wikidata_endpoint, tmp_path
+):
     """The older fixture knows only the 11 items of issue 5: the rest are reported, not dated."""
     path = project / "data" / "alignments.ttl"
-    with SparqlClient(settings(endpoint, tmp_path)) as client:
+    with SparqlClient(settings(wikidata_endpoint, tmp_path)) as client:
         confirmed, problems = recheck(dataset, client, path, dt.date(2027, 1, 2))
     assert len(confirmed) == 11
     assert problems and all("has no English label at the endpoint" in why for _a, why in problems)
@@ -400,11 +361,11 @@ def test_recheck_reports_links_the_endpoint_does_not_know(project, dataset, endp
 # -- Federated queries --
 
 
-def test_federated_catalogue_query_through_the_allow_list(dataset, endpoint):
+def test_federated_catalogue_query_through_the_allow_list(dataset, wikidata_endpoint):
     text = get_query("federated-treaty-adoption-dates").text
     assert f"SERVICE <{WIKIDATA}>" in text
     result = federated_query(
-        dataset, text, allow=[WIKIDATA, endpoint], endpoints={WIKIDATA: endpoint}
+        dataset, text, allow=[WIKIDATA, wikidata_endpoint], endpoints={WIKIDATA: wikidata_endpoint}
     )
     rows = [tuple(row) for row in result]
     assert len(rows) == 1
@@ -413,12 +374,14 @@ def test_federated_catalogue_query_through_the_allow_list(dataset, endpoint):
     assert str(adopted).startswith("1966-12-16") and int(parties) == 2
 
 
-def test_federated_query_refused_off_the_allow_list(dataset, endpoint):
+def test_federated_query_refused_off_the_allow_list(dataset, wikidata_endpoint):
     text = get_query("federated-treaty-adoption-dates").text
     with pytest.raises(InputError, match="is not allowed"):
-        federated_query(dataset, text, allow=[endpoint], endpoints={WIKIDATA: endpoint})
+        federated_query(
+            dataset, text, allow=[wikidata_endpoint], endpoints={WIKIDATA: wikidata_endpoint}
+        )
     with pytest.raises(InputError, match="is not allowed"):
-        federated_query(dataset, text, allow=[WIKIDATA], endpoints={WIKIDATA: endpoint})
+        federated_query(dataset, text, allow=[WIKIDATA], endpoints={WIKIDATA: wikidata_endpoint})
 
 
 # -- The recorded reconciliation run: a snapshot of Wikidata behind a local `oxigraph serve` --
@@ -449,8 +412,8 @@ def snapshot_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         check=True,
         capture_output=True,
     )
-    with oxigraph_server(location) as base:
-        yield f"{base}/query"
+    with oxigraph_server(location) as server:
+        yield f"{server.base}/query"
 
 
 def _verified_wikidata(ds) -> dict[URIRef, tuple[URIRef, URIRef]]:

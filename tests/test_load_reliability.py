@@ -19,14 +19,16 @@ import httpx
 import pytest
 
 from graph.sparql.catalogue import list_queries
-from tests.reliability import kzgraph_serve, run_wrk, scale
+from tests.reliability import scale
+from tests.support.servers import kzgraph_serve
+from tests.support.wrk import Request, run_wrk
 
 CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 LOOKUP = "SELECT ?p ?o WHERE { kzr:igor-rogov ?p ?o }"
 JSON = {"Accept": "application/sparql-results+json"}
 
 
-def request_mix() -> list[tuple[str, str, dict[str, str], str | None]]:
+def request_mix() -> list[Request]:
     """What the load test's clients send, in turn."""
     from graph.sparql.guard import check_query
     from graph.sparql.results import QueryRefused
@@ -39,7 +41,7 @@ def request_mix() -> list[tuple[str, str, dict[str, str], str | None]]:
         except QueryRefused:
             pass
     entities = ["igor-rogov", "kazakhstan", "decree-597", "commission-on-human-rights"]
-    mix: list[tuple[str, str, dict[str, str], str | None]] = []
+    mix: list[Request] = []
     for text in local[:6]:
         mix.append(("GET", f"/sparql?query={quote(text)}", JSON, None))
     for entity in entities:
@@ -53,7 +55,7 @@ def request_mix() -> list[tuple[str, str, dict[str, str], str | None]]:
     return mix
 
 
-def warm_up(base: str, mix: list[tuple[str, str, dict[str, str], str | None]], rounds: int) -> None:
+def warm_up(base: str, mix: list[Request], rounds: int) -> None:
     """Send every request of the mix a few times, so each worker has run each code path."""
     with httpx.Client(base_url=base, timeout=60) as client:
         for _ in range(rounds):
@@ -88,9 +90,9 @@ def test_sustained_load_has_no_errors_and_no_memory_growth(store, tmp_path):
         f" server memory before {before:.0f} MB, after {after:.0f} MB"
     )
     print(summary)  # shown with pytest -s: the figures of the full form
-    assert result["requests"] >= seconds * 2, summary + "\n" + str(result["raw"])
+    assert result["requests"] >= seconds * 2, summary + "\n" + result["raw"] + result["stderr"]
     assert result["non_2xx"] == 0 and result["socket_errors"] == 0, (
-        summary + "\n" + str(result["raw"])
+        summary + "\n" + result["raw"] + result["stderr"]
     )
     assert after <= before * 1.2, summary
 

@@ -30,11 +30,6 @@ AMENDMENT = str(KZR["decree-597-amendment"])
 SPECIAL = {KZG["ontology"], KZG["provenance"], KZG["sources"], KZG["alignments"]}
 
 
-@pytest.fixture(scope="module")
-def network(dataset):
-    return to_networkx(dataset)
-
-
 def evidence_triples(dataset):
     """The distinct IRI-to-IRI triples of the evidence graphs, as the conversion should draw."""
     found = set()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import warnings
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -23,11 +22,9 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 
 from graph.namespaces import PREFIXES
-from graph.serving.app import ServerConfig, catalogue_entries, create_app
+from graph.serving.app import catalogue_entries
 from graph.serving.query_page import example_queries, without_header
-from graph.serving.sandbox import QueryRunner
-from graph.stores.spec import StoreSpec
-from tests.conftest import MINI
+from tests.conftest import app_client
 
 HTML = {"Accept": "text/html"}
 KZ = PREFIXES["kz"]
@@ -35,8 +32,8 @@ KZ = PREFIXES["kz"]
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[TestClient]:
-    with QueryRunner.open(StoreSpec(), timeout=30.0) as pool:
-        yield TestClient(create_app(pool, ServerConfig(catalogue=catalogue_entries())))
+    with app_client() as running:
+        yield running
 
 
 class Links(HTMLParser):
@@ -323,26 +320,6 @@ def test_query_page_config(client):
 # -- Escaping --
 
 
-@pytest.fixture(scope="module")
-def hostile_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    root = tmp_path_factory.mktemp("hostile-pages")
-    shutil.copytree(MINI / "ontology", root / "ontology")
-    shutil.copytree(MINI / "data", root / "data")
-    (root / "data" / "hostile.trig").write_text(
-        "@prefix kzr: <https://w3id.org/kzgraph/id/> .\n"
-        "@prefix kze: <https://w3id.org/kzgraph/evidence/> .\n"
-        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
-        "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n"
-        "kze:hostile {\n"
-        '  kzr:evil rdfs:label "<script>alert(1)</script> evil"@en ;\n'
-        '    skos:altLabel "\\"><img src=x onerror=alert(2)>"@en .\n'
-        "}\n"
-    )
-    spec = StoreSpec(ontology_dir=str(root / "ontology"), data_dir=str(root / "data"))
-    with QueryRunner.open(spec, timeout=30) as pool:
-        yield TestClient(create_app(pool, ServerConfig(catalogue=catalogue_entries())))
-
-
 def test_search_index_and_suggestions_escape_labels(hostile_client):
     for path in (
         "/search?q=evil",
@@ -364,21 +341,7 @@ def test_search_index_and_suggestions_escape_labels(hostile_client):
 # -- Labels in other languages (kzgraph enrich puts Kazakh and Russian names in the graph) --
 
 
-@pytest.fixture(scope="module")
-def enriched_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    from tests.test_server import ENRICHMENT
-
-    root = tmp_path_factory.mktemp("enriched-pages")
-    shutil.copytree(MINI / "ontology", root / "ontology")
-    shutil.copytree(MINI / "data", root / "data")
-    (root / "data" / "enrichment.ttl").write_text(ENRICHMENT, encoding="utf-8")
-    spec = StoreSpec(ontology_dir=str(root / "ontology"), data_dir=str(root / "data"))
-    with QueryRunner.open(spec, timeout=30) as pool:
-        yield TestClient(create_app(pool, ServerConfig(catalogue=catalogue_entries())))
-
-
-def test_search_finds_kazakh_and_russian_names(enriched_client):
-    multilingual_client = enriched_client
+def test_search_finds_kazakh_and_russian_names(multilingual_client):
     html = multilingual_client.get("/search?q=Пример", headers=HTML).text
     results = re.search(r'<ol class="results" id="results">(.*?)</ol>', html, re.S)
     assert results and 'href="/id/jane-example"' in results.group(1)

@@ -19,9 +19,8 @@ from pathlib import Path
 import pytest
 
 from benchmarks.generate import generate
-from tests.conftest import FIXTURES
-from tests.reliability import REPO
-from tests.sparql_servers import free_port, oxigraph_binary, stop, wait_for
+from tests.conftest import REPO, client_args
+from tests.support.servers import oxigraph_server
 
 
 def run_on_terminal(args: list[str], cwd: Path = REPO) -> tuple[int, str]:
@@ -79,63 +78,14 @@ def test_loading_a_large_file(big_file, tmp_path):
     assert piped.returncode == 0 and piped.stderr == b"" and piped.stdout == b""
 
 
-@pytest.fixture(scope="module")
-def wikidata(tmp_path_factory: pytest.TempPathFactory):
-    """The linking tests' Wikidata fixture behind ``oxigraph serve-read-only``."""
-    location = tmp_path_factory.mktemp("wikidata")
-    files = sorted(str(p) for p in (FIXTURES / "wikidata").glob("*.ttl"))
-    subprocess.run(
-        [oxigraph_binary(), "load", "--location", str(location), "--file", *files],
-        check=True,
-        capture_output=True,
-    )
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            oxigraph_binary(),
-            "serve-read-only",
-            "--location",
-            str(location),
-            "--bind",
-            f"127.0.0.1:{port}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for(f"http://127.0.0.1:{port}/query?query=ASK%7B%7D", process)
-        yield f"http://127.0.0.1:{port}/query"
-    finally:
-        stop(process)
-
-
 @pytest.mark.slow
 @pytest.mark.server
-def test_reconciling_entities(wikidata, tmp_path):
-    args = [
-        "link",
-        "--dry-run",
-        "--entity",
-        "igor-rogov",
-        "--entity",
-        "venice-commission",
-        "--endpoint",
-        wikidata,
-        "--cache-dir",
-        str(tmp_path / "cache"),
-        "--rate",
-        "200",
-        "--retries",
-        "1",
-        "--backoff",
-        "0.01",
-        "--timeout",
-        "10",
-    ]
-    code, shown = run_on_terminal(args)
+def test_reconciling_entities(wikidata_endpoint, tmp_path):
+    link = ["link", "--dry-run", "--entity", "igor-rogov", "--entity", "venice-commission"]
+    code, shown = run_on_terminal([*link, *client_args(wikidata_endpoint, tmp_path / "cache")])
     assert code == 0, shown
     assert "reconciling with" in shown and "%|" in shown
-    piped = run_piped([*args[:-10], "--cache-dir", str(tmp_path / "cache2"), *args[-8:]])
+    piped = run_piped([*link, *client_args(wikidata_endpoint, tmp_path / "cache2")])
     assert piped.returncode == 0, piped.stderr
     assert b"reconciling with" not in piped.stderr and b"%|" not in piped.stderr
 
@@ -143,9 +93,8 @@ def test_reconciling_entities(wikidata, tmp_path):
 @pytest.mark.slow
 @pytest.mark.server
 def test_publishing_to_an_endpoint(tmp_path):
-    from tests.sparql_servers import oxigraph_server
-
-    with oxigraph_server(tmp_path / "oxigraph") as base:
+    with oxigraph_server(tmp_path / "oxigraph") as remote:
+        base = remote.base
         args = ["publish", "--endpoint", f"{base}/query", "--graph-store", f"{base}/store"]
         code, shown = run_on_terminal(args)
         assert code == 0, shown

@@ -24,7 +24,7 @@ from graph.cli.main import main
 from graph.stores.publish import STAGING_PREFIX
 
 from .conftest import MINI, problem_lines
-from .sparql_servers import oxigraph_server, running
+from .support.servers import oxigraph_server, running
 
 pytestmark = pytest.mark.server
 
@@ -83,8 +83,8 @@ class _Forward(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def oxigraph(tmp_path: Path) -> Iterator[str]:
-    with oxigraph_server(tmp_path / "oxigraph") as base:
-        yield base
+    with oxigraph_server(tmp_path / "oxigraph") as served:
+        yield served.base
 
 
 @pytest.fixture

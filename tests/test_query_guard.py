@@ -17,7 +17,7 @@ from graph.sparql.guard import Policy, check_query, check_update
 from graph.sparql.results import QueryRefused, QuerySyntaxError, TooManyRows
 from graph.sparql.syntax import query_syntax_error
 from graph.stores.spec import StoreSpec
-from tests.sparql_servers import CountingServer
+from tests.support.servers import CountingServer
 
 REPO = Path(__file__).resolve().parent.parent
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"

@@ -11,7 +11,6 @@ import csv
 import io
 import json
 import re
-import shutil
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,13 +28,12 @@ from graph.serving.app import (
     KzGraphServer,
     ServerConfig,
     catalogue_entries,
-    create_app,
     negotiate,
     parse_accept,
 )
 from graph.serving.sandbox import QueryRunner
 from graph.stores.spec import StoreSpec
-from tests.conftest import MINI
+from tests.conftest import client_for
 
 ROGOV = "https://w3id.org/kzgraph/id/igor-rogov"
 SELECT = "SELECT ?post WHERE { kzr:igor-rogov org:holds ?post }"
@@ -48,11 +46,6 @@ TOKEN = "s3cret-token-for-tests"
 def pool() -> Iterator[QueryRunner]:
     with QueryRunner.open(StoreSpec(), timeout=2.0) as running:
         yield running
-
-
-def client_for(pool: QueryRunner, **config: object) -> TestClient:
-    conf = ServerConfig(catalogue=catalogue_entries(), **config)  # type: ignore[arg-type]
-    return TestClient(create_app(pool, conf))
 
 
 @pytest.fixture(scope="module")
@@ -542,29 +535,6 @@ def test_updates_need_the_flag_and_the_token():
 # -- Escaping --
 
 
-@pytest.fixture(scope="module")
-def hostile_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    """The miniature project plus labels and literals that try to inject HTML."""
-    root = tmp_path_factory.mktemp("hostile")
-    shutil.copytree(MINI / "ontology", root / "ontology")
-    shutil.copytree(MINI / "data", root / "data")
-    (root / "data" / "hostile.trig").write_text(
-        "@prefix kzr: <https://w3id.org/kzgraph/id/> .\n"
-        "@prefix kze: <https://w3id.org/kzgraph/evidence/> .\n"
-        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
-        "@prefix schema: <https://schema.org/> .\n"
-        "kze:hostile {\n"
-        '  kzr:evil rdfs:label "<script>alert(1)</script>"@en ;\n'
-        '    schema:description "\\"><img src=x onerror=alert(2)>" ;\n'
-        "    schema:url <javascript:alert(3)> ;\n"
-        "    schema:about kzr:decree-2021 .\n"
-        "}\n"
-    )
-    spec = StoreSpec(ontology_dir=str(root / "ontology"), data_dir=str(root / "data"))
-    with QueryRunner.open(spec, timeout=10) as running:
-        yield client_for(running)
-
-
 def test_labels_and_literals_are_escaped_in_html(hostile_client):
     for path in ("/id/evil", "/id/decree-2021", "/evidence/hostile"):
         html = hostile_client.get(path, headers={"Accept": "text/html"}).text
@@ -673,35 +643,6 @@ def test_bad_focus_and_depth_are_clear_errors(client):
         response = client.get("/view", params={"focus": ROGOV, "depth": depth})
         assert response.status_code == 400, depth
     assert client.get("/view", params={"depth": "2"}).status_code == 400
-
-
-ENRICHMENT = """\
-@prefix kzr: <https://w3id.org/kzgraph/id/> .
-@prefix schema: <https://schema.org/> .
-
-kzr:jane-example schema:name "Джейн Мысал"@kk, "Джейн Пример"@ru .
-kzr:decree-2021 schema:name "Указ от 3 марта 2021 года"@ru ;
-    schema:description "Указ о примерах"@ru, "A decree about examples"@en .
-"""
-
-
-@pytest.fixture(scope="module")
-def multilingual(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The miniature project plus Kazakh and Russian labels where `kzgraph enrich` puts them."""
-    root = tmp_path_factory.mktemp("multilingual")
-    shutil.copytree(MINI / "ontology", root / "ontology")
-    shutil.copytree(MINI / "data", root / "data")
-    (root / "data" / "enrichment.ttl").write_text(ENRICHMENT, encoding="utf-8")
-    return root
-
-
-@pytest.fixture(scope="module")
-def multilingual_client(multilingual: Path) -> Iterator[TestClient]:
-    spec = StoreSpec(
-        ontology_dir=str(multilingual / "ontology"), data_dir=str(multilingual / "data")
-    )
-    with QueryRunner.open(spec, timeout=10) as running:
-        yield client_for(running)
 
 
 def heading(html: str) -> str:

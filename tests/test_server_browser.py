@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.sparql_servers import kzgraph_server
+from tests.support.browser import CHROMIUM
+from tests.support.servers import kzgraph_serve
 
-CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.server,
@@ -17,23 +16,12 @@ pytestmark = [
         not CHROMIUM.exists(), reason="needs Debian's chromium: apt-get install -y chromium"
     ),
 ]
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    with kzgraph_server() as base:
-        yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield launched
-        launched.close()
+    with kzgraph_serve() as served:
+        yield served.base
 
 
 def watched_page(browser, problems: list[str]):  # type: ignore[no-untyped-def]

@@ -20,13 +20,8 @@ from SPARQLWrapper import JSON, TURTLE, SPARQLWrapper
 from graph.namespaces import PREFIXES
 from graph.sparql.guard import check_query
 from graph.stores.memory import MemoryStore
-from tests.sparql_servers import (
-    CountingServer,
-    kzgraph_server,
-    normalise,
-    oxigraph_server,
-    split_catalogue,
-)
+from tests.support.answers import normalise, split_catalogue
+from tests.support.servers import CountingServer, kzgraph_serve, oxigraph_server
 
 pytestmark = pytest.mark.server
 CATALOGUE, FEDERATED = split_catalogue()
@@ -35,15 +30,15 @@ SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    with kzgraph_server("--timeout", "3", "--workers", "2") as base:
-        yield base
+    with kzgraph_serve("--timeout", "3", "--workers", "2") as served:
+        yield served.base
 
 
 @pytest.fixture(scope="module")
 def oxigraph_backed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     location = tmp_path_factory.mktemp("served-store")
-    with kzgraph_server("--store", "oxigraph", "--location", str(location)) as base:
-        yield base
+    with kzgraph_serve("--store", "oxigraph", "--location", str(location)) as served:
+        yield served.base
 
 
 def json_rows(data: dict) -> list[tuple]:  # type: ignore[type-arg]
@@ -166,13 +161,13 @@ ASK_ROGOV = "ASK { kzr:igor-rogov org:holds ?post }"
 def any_store(request, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``kzgraph serve`` over each kind of store (the endpoint one over ``oxigraph serve``)."""
     if request.param == "memory":
-        with kzgraph_server("--workers", "2") as base:
-            yield base
+        with kzgraph_serve("--workers", "2") as served:
+            yield served.base
         return
     location = tmp_path_factory.mktemp(f"live-{request.param}")
     if request.param == "oxigraph":
-        with kzgraph_server("--store", "oxigraph", "--location", str(location)) as base:
-            yield base
+        with kzgraph_serve("--store", "oxigraph", "--location", str(location)) as served:
+            yield served.base
         return
     from graph.stores.bulkload import store_dir
     from graph.stores.persistent import load_oxigraph
@@ -180,9 +175,9 @@ def any_store(request, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
     load_oxigraph(location)
     with (
         oxigraph_server(store_dir(location)) as remote,
-        kzgraph_server("--store", "endpoint", "--endpoint", f"{remote}/query") as base,
+        kzgraph_serve("--store", "endpoint", "--endpoint", f"{remote.base}/query") as served,
     ):
-        yield base
+        yield served.base
 
 
 def long_query(entry_text: str) -> str:
@@ -295,8 +290,8 @@ def w3c_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         graph = f"{MAPPED}data{n}.rdf"
         sources.append(Source(f"w3c data{n}", ox.RdfFormat.N_TRIPLES, data=data, graph=graph))
     load(location, sources, show_progress=False)
-    with kzgraph_server("--store", "oxigraph", "--location", str(location)) as base:
-        yield base
+    with kzgraph_serve("--store", "oxigraph", "--location", str(location)) as served:
+        yield served.base
 
 
 @pytest.mark.parametrize("case", w3c_tests())

@@ -24,7 +24,8 @@ import httpx
 import psutil
 import pytest
 
-from tests.reliability import REPO, Server, kzgraph_serve
+from tests.conftest import REPO
+from tests.support.servers import CountingServer, Server, kzgraph_serve, oxigraph_server
 
 pytestmark = pytest.mark.server
 CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -421,8 +422,6 @@ def test_allowed_service_is_reached_through_the_relay_and_nothing_else(tmp_path,
     stay isolated and reach allowed endpoints only through the supervisor's relay."""
     import pyoxigraph as ox
 
-    from tests.sparql_servers import CountingServer, oxigraph_server
-
     remote = ox.Store(str(tmp_path / "remote"))
     remote.add(
         ox.Quad(
@@ -433,8 +432,8 @@ def test_allowed_service_is_reached_through_the_relay_and_nothing_else(tmp_path,
     )
     remote.flush()
     del remote
-    with oxigraph_server(tmp_path / "remote") as base, CountingServer() as other:
-        allowed = f"{base}/query"
+    with oxigraph_server(tmp_path / "remote") as remote, CountingServer() as other:
+        allowed = f"{remote.base}/query"
         where = (
             ["--store", "oxigraph", "--location", str(tmp_path / "s")] if store != "memory" else []
         )

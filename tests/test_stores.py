@@ -2,7 +2,7 @@
 
 The remote store is Oxigraph's own server on loopback, filled by ``kzgraph publish`` through the
 SPARQL 1.1 Graph Store Protocol. Answers are compared as multisets (see
-:func:`tests.sparql_servers.normalise`).
+:func:`tests.support.answers.normalise`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from graph.stores.endpoint import EndpointStore
 from graph.stores.memory import MemoryStore
 from graph.stores.persistent import FINGERPRINT_FILE, OxigraphStore, load_oxigraph
 from graph.stores.spec import StoreSpec, open_store
-from tests.sparql_servers import normalise, oxigraph_server, split_catalogue
+from tests.support.answers import normalise, split_catalogue
+from tests.support.servers import free_port, oxigraph_server
 
 REPO = Path(__file__).resolve().parent.parent
 CATALOGUE, FEDERATED = split_catalogue()
@@ -48,7 +49,8 @@ def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OxigraphStore
 @pytest.fixture(scope="module")
 def oxigraph_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Oxigraph server, filled by ``kzgraph publish``."""
-    with oxigraph_server(tmp_path_factory.mktemp("oxigraph-server")) as base:
+    with oxigraph_server(tmp_path_factory.mktemp("oxigraph-server")) as served:
+        base = served.base
         code = main(["publish", "--endpoint", f"{base}/query", "--graph-store", f"{base}/store"])
         assert code == 0
         yield base
@@ -161,8 +163,6 @@ def test_oxigraph_store_reloads_only_when_the_files_change(tmp_path, project):
 
 
 def test_unreachable_endpoint_is_a_clear_error():
-    from tests.sparql_servers import free_port
-
     store = EndpointStore(f"http://127.0.0.1:{free_port()}/sparql", timeout=5)
     with pytest.raises(StoreUnavailable, match="unreachable"):
         store.query(check_query("ASK {}"))

@@ -20,7 +20,8 @@ from graph.sparql.guard import check_query
 from graph.sparql.results import QuerySyntaxError
 from graph.stores.endpoint import EndpointStore
 from graph.stores.memory import MemoryStore
-from tests.sparql_servers import normalise, split_catalogue, virtuoso_server
+from tests.support.answers import normalise, split_catalogue
+from tests.support.servers import virtuoso_server
 
 pytestmark = [
     pytest.mark.server,
@@ -34,8 +35,8 @@ CATALOGUE, _FEDERATED = split_catalogue()
 
 @pytest.fixture(scope="module")
 def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with virtuoso_server(tmp_path_factory.mktemp("virtuoso")) as base:
-        yield base
+    with virtuoso_server(tmp_path_factory.mktemp("virtuoso")) as served:
+        yield served.base
 
 
 def publish_args(base: str) -> list[str]:

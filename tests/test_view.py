@@ -65,11 +65,6 @@ def page_data(page: str) -> tuple[list[dict], list[dict], dict]:
 
 
 @pytest.fixture(scope="module")
-def network(dataset):
-    return to_networkx(dataset)
-
-
-@pytest.fixture(scope="module")
 def page(network):
     return render(network, title="kzgraph: whole graph")
 

@@ -32,21 +32,9 @@ from .graphs import (
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 ROGOV = str(KZR["igor-rogov"])
 READY = "() => window.kzView && window.kzView.state.ready"
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    assert Path(CHROMIUM).exists(), "install Debian's chromium: apt-get install -y chromium"
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 @dataclass
@@ -121,11 +109,6 @@ def click_node(page: object, node: str) -> None:
     """Bring the node to the middle, then click it where it is drawn."""
     page.evaluate("id => window.kzView.network.focus(id, {scale: 1.4})", node)
     page.mouse.click(*on_screen(page, node))
-
-
-@pytest.fixture(scope="module")
-def network(dataset):
-    return to_networkx(dataset)
 
 
 @pytest.fixture(scope="module")

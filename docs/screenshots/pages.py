@@ -10,14 +10,11 @@ and writes ``docs/img/pages-<page>-<width>.png``; the server stops when it is do
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "docs" / "img"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 WIDTHS = {1440: 900, 390: 844}
 #: name -> (path, what to wait for, script run before the picture)
 PAGES: dict[str, tuple[str, str, str | None]] = {
@@ -35,9 +32,10 @@ PAGES: dict[str, tuple[str, str, str | None]] = {
 }
 
 
-# the test suite's loopback helpers (one home for them, shared with the server tests)
+# the server and the browser the tests and benchmarks start, in one home (tests/support)
 sys.path.insert(0, str(REPO))
-from tests.sparql_servers import free_port, wait_for  # noqa: E402
+from tests.support.browser import chromium  # noqa: E402
+from tests.support.servers import kzgraph_serve  # noqa: E402
 
 
 def prepare(page: object, step: str | None) -> None:
@@ -56,36 +54,19 @@ def prepare(page: object, step: str | None) -> None:
 
 
 def main() -> int:
-    from playwright.sync_api import sync_playwright
-
     OUT.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "graph.cli", "serve", "--port", str(port)],
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(f"{base}/static/kzgraph.css", server)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            for width, height in WIDTHS.items():
-                for name, (path, ready, step) in PAGES.items():
-                    context = browser.new_context(viewport={"width": width, "height": height})
-                    page = context.new_page()
-                    page.goto(base + path)
-                    prepare(page, step)
-                    page.wait_for_selector(ready, timeout=30000)
-                    target = OUT / f"pages-{name}-{width}.png"
-                    page.screenshot(path=str(target))
-                    print(target.relative_to(REPO))
-                    context.close()
-            browser.close()
-    finally:
-        server.terminate()
-        server.wait(20)
+    with kzgraph_serve() as server, chromium() as browser:
+        for width, height in WIDTHS.items():
+            for name, (path, ready, step) in PAGES.items():
+                context = browser.new_context(viewport={"width": width, "height": height})
+                page = context.new_page()
+                page.goto(server.base + path)
+                prepare(page, step)
+                page.wait_for_selector(ready, timeout=30000)
+                target = OUT / f"pages-{name}-{width}.png"
+                page.screenshot(path=str(target))
+                print(target.relative_to(REPO))
+                context.close()
     return 0
 
 

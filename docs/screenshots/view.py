@@ -20,8 +20,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "docs" / "img"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 READY = "() => window.kzView && window.kzView.state.ready"
 AMENDMENT = "https://w3id.org/kzgraph/id/decree-597-amendment"
 MEASURE = "https://w3id.org/kzgraph/id/lower-party-registration-threshold"
@@ -32,40 +30,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUT, help=f"where to write (default {OUT})")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    from playwright.sync_api import sync_playwright
-
-    from graph.inputs.reading import load_graph
     from graph.explore.view import view_for
+    from graph.inputs.reading import load_graph
+    from tests.support.browser import chromium
 
     ds = load_graph()
     whole = view_for(ds)
     args.out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+    with tempfile.TemporaryDirectory() as tmp, chromium() as browser:
         page_file = whole.save(Path(tmp) / "view.html")
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            laptop = browser.new_page(viewport={"width": 1440, "height": 900})
-            laptop.goto(page_file.as_uri())
-            laptop.wait_for_function(READY, timeout=60_000)
-            laptop.evaluate("id => window.kzView.select(id, false)", AMENDMENT)
-            laptop.wait_for_timeout(300)
-            laptop.screenshot(path=str(args.out / "view.png"))
-            laptop.evaluate("id => window.kzView.select(id, true)", MEASURE)
-            laptop.wait_for_function(f"() => window.kzView.state.focused === {MEASURE!r}")
-            laptop.screenshot(path=str(args.out / "view-measure.png"))
+        laptop = browser.new_page(viewport={"width": 1440, "height": 900})
+        laptop.goto(page_file.as_uri())
+        laptop.wait_for_function(READY, timeout=60_000)
+        laptop.evaluate("id => window.kzView.select(id, false)", AMENDMENT)
+        laptop.wait_for_timeout(300)
+        laptop.screenshot(path=str(args.out / "view.png"))
+        laptop.evaluate("id => window.kzView.select(id, true)", MEASURE)
+        laptop.wait_for_function(f"() => window.kzView.state.focused === {MEASURE!r}")
+        laptop.screenshot(path=str(args.out / "view-measure.png"))
 
-            phone = browser.new_page(
-                viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True
-            )
-            phone.goto(page_file.as_uri())
-            phone.wait_for_function(READY, timeout=60_000)
-            phone.screenshot(path=str(args.out / "view-phone.png"))
-            phone.evaluate("id => window.kzView.select(id, true)", MEASURE)
-            phone.wait_for_function(f"() => window.kzView.state.focused === {MEASURE!r}")
-            phone.evaluate("() => document.getElementById('kz-side').scrollIntoView()")
-            phone.screenshot(path=str(args.out / "view-phone-panel.png"))
-        finally:
-            browser.close()
+        phone = browser.new_page(
+            viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True
+        )
+        phone.goto(page_file.as_uri())
+        phone.wait_for_function(READY, timeout=60_000)
+        phone.screenshot(path=str(args.out / "view-phone.png"))
+        phone.evaluate("id => window.kzView.select(id, true)", MEASURE)
+        phone.wait_for_function(f"() => window.kzView.state.focused === {MEASURE!r}")
+        phone.evaluate("() => document.getElementById('kz-side').scrollIntoView()")
+        phone.screenshot(path=str(args.out / "view-phone-panel.png"))
     for name in ("view.png", "view-measure.png", "view-phone.png", "view-phone-panel.png"):
         print(args.out / name)
     return 0
