@@ -7,9 +7,6 @@ wherever it is printed.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
@@ -44,6 +41,9 @@ def to_csv(rows: Sequence[Mapping[str, Any]]) -> str:
     empty when there are no rows."""
     if not rows:
         return ""
+    import csv  # here, not at the top: a table on a terminal (the fast query path) needs neither
+    import io
+
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
     writer.writeheader()
@@ -56,4 +56,6 @@ def to_csv(rows: Sequence[Mapping[str, Any]]) -> str:
 
 def to_json(data: Any) -> str:
     """``data`` as indented JSON, non-ASCII characters kept as they are, ending in a newline."""
+    import json
+
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
