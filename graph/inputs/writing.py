@@ -26,7 +26,7 @@ from rdflib.term import Node
 
 from graph.atomic import write_file
 from graph.errors import InputError
-from graph.inputs.reading import add_quad, new_dataset, quads
+from graph.inputs.reading import quads
 from graph.namespaces import prefixes_for
 
 Writer = Callable[[Dataset, Mapping[str, str]], bytes]
@@ -40,14 +40,6 @@ class Format:
     extension: str
     media_type: str
     writer: Writer
-
-
-def _rebound(ds: Dataset, prefixes: Mapping[str, str]) -> Dataset:
-    """A copy of ``ds`` whose only prefix bindings are ``prefixes``."""
-    copy = new_dataset(dict(prefixes))
-    for quad in quads(ds):
-        add_quad(copy, quad)
-    return copy
 
 
 #: Characters a line-based reader may split on or a terminal may obey, as N-Triples UCHARs

@@ -31,7 +31,7 @@ from graph.linking.targets import (
     WIKIDATA_DATASET,
     WIKIDATA_PREFIXES,
 )
-from graph.linking.turtle import format_turtle, write_text_atomic
+from graph.linking.turtle import format_turtle
 from graph.namespaces import ELI, KZ, KZR, PREFIXES
 
 ENRICHMENT_HEADER = (
@@ -282,12 +282,6 @@ def enrichment_text(result: EnrichmentResult, endpoint: str, languages: Sequence
         ],
         prefixes,
     )
-
-
-def write_enrichment(
-    result: EnrichmentResult, path: Path, endpoint: str, languages: Sequence[str]
-) -> None:
-    write_text_atomic(path, enrichment_text(result, endpoint, languages))
 
 
 def drop_enrichment(path: Path) -> bool:

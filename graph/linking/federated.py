@@ -6,29 +6,15 @@ against an allow-list.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 
 from rdflib import Dataset, Graph, URIRef
 from rdflib.term import Node
 
-from graph.linking.targets import LINK_PROPERTIES
 from graph.namespaces import BASE
 from graph.sparql.results import Results
 
 _SERVICE = re.compile(r"(?i)\bSERVICE\s+(SILENT\s+)?<([^>\s]*)>")
-
-
-def services_in(sparql: str) -> list[str]:
-    """The endpoints a query calls with ``SERVICE <...>``, in order of appearance."""
-    return [m.group(2) for m in _SERVICE.finditer(_strip_comments_and_strings(sparql))]
-
-
-def _strip_comments_and_strings(sparql: str) -> str:
-    # blank out string literals and comments so a SERVICE inside them is not counted
-    pattern = re.compile(
-        r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|#[^\n]*'
-    )
-    return pattern.sub(lambda m: " " * len(m.group(0)), sparql)
 
 
 def federated_query(
@@ -70,11 +56,3 @@ def federated_query(
 
 def is_project_iri(term: Node) -> bool:
     return isinstance(term, URIRef) and term.startswith(BASE)
-
-
-def iter_link_triples(ds: Dataset | Graph) -> Iterator[tuple[URIRef, URIRef, URIRef]]:
-    """Link triples from entities of this graph to other datasets."""
-    for p in LINK_PROPERTIES:
-        for s, o in ds.subject_objects(p):
-            if is_project_iri(s) and isinstance(o, URIRef) and not is_project_iri(o):
-                yield s, p, o  # type: ignore[misc]

@@ -70,11 +70,6 @@ def default_shapes_path(ontology_dir: str | os.PathLike[str] | None = None) -> P
     return resolve_dir("ontology", ontology_dir) / "shapes.ttl"
 
 
-def default_checks_dir(ontology_dir: str | os.PathLike[str] | None = None) -> Path:
-    """``ontology/checks`` of the resolved ontology directory."""
-    return resolve_dir("ontology", ontology_dir) / "checks"
-
-
 def merged_graph(ds: Dataset) -> Graph:
     """All triples of all named graphs in one plain Graph, with our prefixes bound."""
     merged = bind_prefixes(Graph())

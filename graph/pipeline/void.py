@@ -65,10 +65,6 @@ def _base_of(ds: Dataset) -> str:
     return BASE
 
 
-def _move(term: URIRef, base: str) -> URIRef:
-    return URIRef(base + term[len(BASE) :]) if term.startswith(BASE) else term
-
-
 def describe(ds: Dataset, out_dir: Path | None = None) -> Graph:
     """The VoID/DCAT description of ``ds`` (and of the files in ``out_dir``, if given)."""
     base = _base_of(ds)

@@ -17,7 +17,6 @@ SCHEMA = Namespace("https://schema.org/")
 
 #: Label properties in order of preference within one language.
 LABEL_PROPERTIES = (RDFS.label, SKOS.prefLabel, SCHEMA.name)
-DESCRIPTION_PROPERTIES = (SCHEMA.description, SCHEMA.disambiguatingDescription)
 FALLBACK = "en"
 
 
@@ -57,16 +56,6 @@ def label_for(ds: Dataset | Graph, iri: Node, lang: str = FALLBACK) -> str:
     if labels:
         return next(iter(labels.values()))
     return local_name(iri)
-
-
-def description_for(ds: Dataset | Graph, iri: Node, lang: str = FALLBACK) -> str | None:
-    """A short description in ``lang``, else English, else None."""
-    for wanted in (_primary(lang), FALLBACK):
-        for p in DESCRIPTION_PROPERTIES:
-            for o in sorted(ds.objects(iri, p), key=str):
-                if isinstance(o, Literal) and _primary(o.language) == wanted:
-                    return str(o)
-    return None
 
 
 def languages(ds: Dataset | Graph) -> list[str]:

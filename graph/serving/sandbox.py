@@ -39,8 +39,6 @@ if TYPE_CHECKING:  # rdflib loads only when a query needs the full check
 from graph.serving.operations import run_op
 from graph.sparql.guard import Policy, check_query, check_update
 
-# -- The worker process --
-
 
 def _allowed_addresses(urls: Iterable[str]) -> tuple[set[tuple[str, int]], set[str]]:
     """The (IP, port) pairs that ``urls`` resolve to, and their host names."""

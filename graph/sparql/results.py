@@ -481,16 +481,7 @@ def answer_table(answer: Answer, prefixes: Mapping[str, str] = PREFIXES) -> str:
     return aligned_table(header, rows) + f"({len(rows)} {noun}{'' if len(rows) == 1 else 's'})\n"
 
 
-# -- Parse errors --
-
-
-def syntax_error(exc: Any) -> QuerySyntaxError:
-    """A pyparsing error (rdflib's SPARQL parser) as one line with line and column."""
-    found = re.sub(r"\s*\(at char \d+\),\s*\(line:\d+, col:\d+\)", "", str(exc)).strip()
-    return QuerySyntaxError(f"bad SPARQL at line {exc.lineno}, column {exc.col}: {found}")
-
-
-# -- Evaluating --
+# -- The form of a query --
 
 _FORM_WORD = re.compile(
     r"(?:\s|#[^\r\n]*|(?i:PREFIX)\s*[^\s:]*:\s*<[^>]*>|(?i:BASE)\s*<[^>]*>)*"

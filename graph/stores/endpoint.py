@@ -22,9 +22,6 @@ if TYPE_CHECKING:
     from graph.sparql.guard import CheckedQuery
 from graph.stores.base import Store, answer_from_oxigraph, engine_syntax_error, prefixes_used
 
-# -- A remote SPARQL endpoint --
-
-
 #: An empty store whose parser checks what is sent to a remote endpoint (nothing is evaluated
 #: against it: its results are never read).
 _SYNTAX_CHECK = ox.Store()

@@ -17,9 +17,6 @@ if TYPE_CHECKING:
     from rdflib import Dataset
 
 
-# -- Publishing through the Graph Store Protocol --
-
-
 @dataclass(frozen=True)
 class PublishReport:
     """What :func:`publish` sent, and whether the graphs were switched in at once."""

@@ -45,9 +45,6 @@ class StoreSpec:
         return "in-memory graph (Oxigraph)"
 
 
-# -- Opening --
-
-
 def open_store(spec: StoreSpec, dataset_factory: Callable[[], Dataset] | None = None) -> Store:
     """Open the store that ``spec`` names (loading the curated files for ``memory``)."""
     if spec.kind == "memory":
